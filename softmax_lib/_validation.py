@@ -1,0 +1,90 @@
+"""Input checks and error messages for `softmax_lib`.
+
+Every error message of the package is written here, in one form:
+``"`<param>` must <requirement>; got <actual>."``. No mathematics lives in this module.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Axis = int | tuple[int, ...] | None
+
+
+def as_real_float_array(x: ArrayLike, name: str) -> NDArray[np.floating]:
+    """Return `x` as a real floating-point array, promoting integers and booleans to float64.
+
+    Floating-point input keeps its dtype. The input is never copied unless a conversion is
+    needed, and it is never modified by any caller.
+    """
+    arr = np.asarray(x)
+    if np.iscomplexobj(arr):
+        raise TypeError(f"`{name}` must be real-valued; got dtype {arr.dtype}.")
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"`{name}` must be a real-valued numeric array; got dtype {arr.dtype}.")
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def check_at_least_1d(arr: np.ndarray, name: str) -> None:
+    """Reject 0-d input, which has no axis to reduce over."""
+    if arr.ndim == 0:
+        raise ValueError(
+            f"`{name}` must have at least one dimension (an axis to normalise over); "
+            f"got a 0-d array ({arr!r})."
+        )
+
+
+def normalize_axis(axis: Axis, ndim: int, *, allow_tuple: bool = True) -> tuple[int, ...]:
+    """Return `axis` as a sorted tuple of non-negative axes of an `ndim`-dimensional array."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, tuple) and allow_tuple else (axis,)
+    what = "an int, a tuple of ints or None" if allow_tuple else "an int or None"
+    out = []
+    for item in items:
+        if isinstance(item, bool | np.bool_):
+            raise TypeError(f"`axis` must be {what}; got {axis!r}.")
+        try:
+            index = operator.index(item)
+        except TypeError:
+            raise TypeError(f"`axis` must be {what}; got {axis!r}.") from None
+        if not -ndim <= index < ndim:
+            raise ValueError(
+                f"`axis` must be in [{-ndim}, {ndim}) for an array with {ndim} "
+                f"dimension{'s' if ndim != 1 else ''}; got {axis!r}."
+            )
+        out.append(index % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"`axis` must not name the same axis twice; got {axis!r}.")
+    return tuple(sorted(out))
+
+
+def check_temperature(temperature: object) -> float:
+    """Return `temperature` as a float after checking that it is a finite number > 0."""
+    if isinstance(temperature, bool | np.bool_) or not isinstance(temperature, numbers.Real):
+        raise TypeError(f"`temperature` must be a real number; got {temperature!r}.")
+    value = float(temperature)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"`temperature` must be a finite number > 0; got {value!r}.")
+    return value
+
+
+def check_bool(value: object, name: str) -> bool:
+    """Return `value` if it is a bool (Python or NumPy), else raise TypeError."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"`{name}` must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
+    """Return `value` if it is one of the strings in `choices`, else raise ValueError."""
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{name}` must be one of {listed}; got {value!r}.")
+    return value

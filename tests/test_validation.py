@@ -1,0 +1,101 @@
+"""Every error message of the package, exactly (one test per message)."""
+
+import re
+
+import numpy as np
+import pytest
+
+from softmax_lib import hardmax, log_softmax, logsumexp, softmax
+from softmax_lib.stability import float_format, naive_softmax, ulp_error
+
+ALL = [softmax, log_softmax, logsumexp, hardmax, naive_softmax]
+
+
+def raises(exc, message):
+    return pytest.raises(exc, match="^" + re.escape(message) + "$")
+
+
+@pytest.mark.parametrize("fn", ALL)
+def test_complex_input(fn):
+    with raises(TypeError, "`x` must be real-valued; got dtype complex128."):
+        fn(np.array([1 + 2j, 0]))
+
+
+@pytest.mark.parametrize("fn", ALL)
+@pytest.mark.parametrize(("value", "dtype"), [(["a", "b"], "<U1"), ([object(), 1], "object")])
+def test_non_numeric_input(fn, value, dtype):
+    arr = np.array(value)
+    with raises(TypeError, f"`x` must be a real-valued numeric array; got dtype {dtype}."):
+        fn(arr)
+
+
+@pytest.mark.parametrize("fn", ALL)
+def test_zero_dimensional_input(fn):
+    message = (
+        "`x` must have at least one dimension (an axis to normalise over); "
+        "got a 0-d array (array(3.))."
+    )
+    with raises(ValueError, message):
+        fn(np.array(3.0))
+
+
+@pytest.mark.parametrize("fn", ALL)
+def test_axis_out_of_range(fn):
+    with raises(ValueError, "`axis` must be in [-2, 2) for an array with 2 dimensions; got 2."):
+        fn(np.ones((2, 3)), axis=2)
+    with raises(
+        ValueError, "`axis` must be in [-1, 1) for an array with 1 dimension; got (0, -2)."
+    ):
+        fn(np.ones(3), axis=(0, -2))
+
+
+@pytest.mark.parametrize("fn", ALL)
+@pytest.mark.parametrize("axis", [1.0, "0", True, [0]])
+def test_axis_of_the_wrong_type(fn, axis):
+    with raises(TypeError, f"`axis` must be an int, a tuple of ints or None; got {axis!r}."):
+        fn(np.ones((2, 3)), axis=axis)
+
+
+@pytest.mark.parametrize("fn", ALL)
+def test_repeated_axis(fn):
+    with raises(ValueError, "`axis` must not name the same axis twice; got (1, -1)."):
+        fn(np.ones((2, 3)), axis=(1, -1))
+
+
+@pytest.mark.parametrize("fn", [softmax, log_softmax])
+@pytest.mark.parametrize("temperature", [0.0, -1.0, np.inf, np.nan])
+def test_temperature_must_be_finite_and_positive(fn, temperature):
+    message = f"`temperature` must be a finite number > 0; got {float(temperature)!r}."
+    with raises(ValueError, message):
+        fn([1.0, 2.0], temperature=temperature)
+
+
+@pytest.mark.parametrize("fn", [softmax, log_softmax])
+@pytest.mark.parametrize("temperature", ["2", None, True, 1j, [1.0]])
+def test_temperature_must_be_a_real_number(fn, temperature):
+    with raises(TypeError, f"`temperature` must be a real number; got {temperature!r}."):
+        fn([1.0, 2.0], temperature=temperature)
+
+
+def test_keepdims_must_be_bool():
+    with raises(TypeError, "`keepdims` must be True or False; got 1."):
+        logsumexp([1.0, 2.0], keepdims=1)
+
+
+def test_ties_must_be_a_known_choice():
+    with raises(ValueError, "`ties` must be one of 'first', 'split'; got 'random'."):
+        hardmax([1.0, 2.0], ties="random")
+
+
+def test_float_format_rejects_non_float_types():
+    with raises(TypeError, "`dtype` must be a floating-point type; got <class 'numpy.int32'>."):
+        float_format(np.int32)
+    with raises(TypeError, "`dtype` must be a floating-point type; got 'bfloat15'."):
+        float_format("bfloat15")
+
+
+def test_ulp_error_checks_its_inputs():
+    with raises(TypeError, "`approx` must be a floating-point array; got dtype int64."):
+        ulp_error(np.array([1, 2]), [1.0, 2.0])
+    with raises(ValueError, "`exact` must have the shape of `approx`, (2,); got (3,)."):
+        ulp_error(np.array([1.0, 2.0]), [1.0, 2.0, 3.0])

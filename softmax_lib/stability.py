@@ -41,6 +41,7 @@ __all__ = [
     "reference_log_softmax",
     "reference_logsumexp",
     "reference_softmax",
+    "relative_error",
     "shifted_log_softmax",
     "shifted_logsumexp",
     "shifted_softmax",
@@ -550,7 +551,51 @@ def reference_log_softmax(x: ArrayLike, *, dps: int = 60) -> NDArray[np.object_]
     return _reference_normalised(x, dps, log=True)
 
 
-def ulp_error(approx: ArrayLike, exact: ArrayLike) -> NDArray[np.float64]:
+def relative_error(approx: ArrayLike, exact: ArrayLike) -> NDArray[np.float64]:
+    r"""Measure ``|approx - exact| / |exact|`` element by element, exactly.
+
+    The difference is taken in mpmath, so it is not itself spoiled by rounding.
+
+    Parameters
+    ----------
+    approx : array_like of float
+        Computed values.
+    exact : array_like
+        Reference values of the same shape: mpmath numbers (as from ``reference_*``) or
+        floats.
+
+    Returns
+    -------
+    ndarray of float64
+        The relative error. Where `exact` is 0 it is 0 if `approx` is 0 too and ``inf``
+        otherwise; matching NaNs or infinities count as 0, mismatched ones as ``inf``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmax_lib.stability import relative_error
+    >>> relative_error(np.array([1.01, 0.0]), [1.0, 0.0])
+    array([0.01, 0.  ])
+    """
+    mp = _mp()
+    a = np.asarray(approx)
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"`approx` must be a floating-point array; got dtype {a.dtype}.")
+    ex = np.asarray(exact, dtype=object)
+    if ex.shape != a.shape:
+        raise ValueError(f"`exact` must have the shape of `approx`, {a.shape}; got {ex.shape}.")
+    out = np.empty(a.shape, dtype=np.float64)
+    with mp.workdps(80):
+        for idx in np.ndindex(a.shape):
+            got, want = _to_mpf(mp, a[idx]), _to_mpf(mp, ex[idx])
+            if mp.isnan(got) or mp.isnan(want) or mp.isinf(got) or mp.isinf(want) or want == 0:
+                out[idx] = 0.0 if (got == want or (mp.isnan(got) and mp.isnan(want))) else np.inf
+            else:
+                out[idx] = float(abs(got - want) / abs(want))
+    return out
+
+
+def ulp_error(approx: ArrayLike, exact: ArrayLike, *, dtype: Any = None) -> NDArray[np.float64]:
     r"""Measure the error of `approx` in units in the last place (ULPs) of its own format.
 
     The ULP of a real number :math:`r` in a format of precision :math:`p` is
@@ -565,6 +610,9 @@ def ulp_error(approx: ArrayLike, exact: ArrayLike) -> NDArray[np.float64]:
     exact : array_like
         Reference values of the same shape: mpmath numbers (as from ``reference_*``) or
         floats.
+    dtype : dtype-like or 'bfloat16', optional
+        The format whose ULPs to count, if not the dtype of `approx`; for example
+        ``'bfloat16'`` for bfloat16 results stored in a float32 array.
 
     Returns
     -------
@@ -584,7 +632,7 @@ def ulp_error(approx: ArrayLike, exact: ArrayLike) -> NDArray[np.float64]:
     a = np.asarray(approx)
     if not np.issubdtype(a.dtype, np.floating):
         raise TypeError(f"`approx` must be a floating-point array; got dtype {a.dtype}.")
-    fmt = float_format(a.dtype)
+    fmt = float_format(a.dtype if dtype is None else dtype)
     ex = np.asarray(exact, dtype=object)
     if ex.shape != a.shape:
         raise ValueError(f"`exact` must have the shape of `approx`, {a.shape}; got {ex.shape}.")

@@ -143,6 +143,10 @@ class TestUlpError:
             approx = np.array([float(v) for v in exact]).astype(dtype)
             assert np.all(st.ulp_error(approx[:2], exact[:2]) <= 0.5 + 1e-12)
 
+    def test_format_can_be_named(self):
+        # bfloat16 has 8 significand bits: its spacing above 1 is 2**-7.
+        assert st.ulp_error(np.float32([1 + 2**-7]), [1.0], dtype="bfloat16")[0] == 1.0
+
     def test_subnormal_spacing(self):
         tiny = np.finfo(np.float64).smallest_subnormal
         assert st.ulp_error(np.float64([2 * tiny]), [tiny])[0] == 1.0
@@ -152,3 +156,18 @@ class TestUlpError:
         exact = [mpmath.nan, mpmath.inf, mpmath.mpf(10) ** 400, mpmath.nan, mpmath.inf]
         assert_array_equal(st.ulp_error(got, exact), [0.0, 0.0, 0.0, np.inf, np.inf])
         assert st.ulp_error(np.array([np.inf]), [1.0])[0] == np.inf
+
+
+class TestRelativeError:
+    def test_hand_values(self):
+        got = np.array([1.5, -2.0, 0.0, 0.0, np.nan, np.inf, 1.0])
+        exact = [1.0, -4.0, 0.0, 1.0, np.nan, np.inf, 0.0]
+        assert_array_equal(st.relative_error(got, exact), [0.5, 0.5, 0.0, 1.0, 0.0, 0.0, np.inf])
+
+    def test_difference_is_exact(self):
+        # 1 + 2**-52 against 1: a float64 subtraction would also be exact, but against an
+        # mpmath value of 1 + 2**-60 only an exact difference gives 2**-52 - 2**-60.
+        with mpmath.workdps(50):
+            exact = mpmath.mpf(1) + mpmath.mpf(2) ** -60
+            expected = float((mpmath.mpf(2) ** -52 - mpmath.mpf(2) ** -60) / exact)
+        assert st.relative_error(np.array([1 + 2**-52]), [exact])[0] == expected

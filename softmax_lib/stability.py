@@ -551,6 +551,17 @@ def reference_log_softmax(x: ArrayLike, *, dps: int = 60) -> NDArray[np.object_]
     return _reference_normalised(x, dps, log=True)
 
 
+def _approx_and_exact(approx: ArrayLike, exact: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a computed float array and its reference (an object array of the same shape)."""
+    a = np.asarray(approx)
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"`approx` must be a floating-point array; got dtype {a.dtype}.")
+    ex = np.asarray(exact, dtype=object)
+    if ex.shape != a.shape:
+        raise ValueError(f"`exact` must have the shape of `approx`, {a.shape}; got {ex.shape}.")
+    return a, ex
+
+
 def relative_error(approx: ArrayLike, exact: ArrayLike) -> NDArray[np.float64]:
     r"""Measure ``|approx - exact| / |exact|`` element by element, exactly.
 
@@ -578,12 +589,7 @@ def relative_error(approx: ArrayLike, exact: ArrayLike) -> NDArray[np.float64]:
     array([0.01, 0.  ])
     """
     mp = _mp()
-    a = np.asarray(approx)
-    if not np.issubdtype(a.dtype, np.floating):
-        raise TypeError(f"`approx` must be a floating-point array; got dtype {a.dtype}.")
-    ex = np.asarray(exact, dtype=object)
-    if ex.shape != a.shape:
-        raise ValueError(f"`exact` must have the shape of `approx`, {a.shape}; got {ex.shape}.")
+    a, ex = _approx_and_exact(approx, exact)
     out = np.empty(a.shape, dtype=np.float64)
     with mp.workdps(80):
         for idx in np.ndindex(a.shape):
@@ -629,13 +635,8 @@ def ulp_error(approx: ArrayLike, exact: ArrayLike, *, dtype: Any = None) -> NDAr
     [1.]
     """
     mp = _mp()
-    a = np.asarray(approx)
-    if not np.issubdtype(a.dtype, np.floating):
-        raise TypeError(f"`approx` must be a floating-point array; got dtype {a.dtype}.")
+    a, ex = _approx_and_exact(approx, exact)
     fmt = float_format(a.dtype if dtype is None else dtype)
-    ex = np.asarray(exact, dtype=object)
-    if ex.shape != a.shape:
-        raise ValueError(f"`exact` must have the shape of `approx`, {a.shape}; got {ex.shape}.")
     out = np.empty(a.shape, dtype=np.float64)
     with mp.workdps(80):
         half_past_max = mp.ldexp(mp.mpf(2) - mp.ldexp(1, -fmt.precision), fmt.emax)

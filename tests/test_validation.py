@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from softmax_lib import hardmax, log_softmax, logsumexp, softmax
-from softmax_lib.stability import float_format, naive_softmax, ulp_error
+from softmax_lib.stability import float_format, naive_softmax, relative_error, ulp_error
 
 ALL = [softmax, log_softmax, logsumexp, hardmax, naive_softmax]
 
@@ -94,8 +94,9 @@ def test_float_format_rejects_non_float_types():
         float_format("bfloat15")
 
 
-def test_ulp_error_checks_its_inputs():
+@pytest.mark.parametrize("fn", [ulp_error, relative_error])
+def test_error_measures_check_their_inputs(fn):
     with raises(TypeError, "`approx` must be a floating-point array; got dtype int64."):
-        ulp_error(np.array([1, 2]), [1.0, 2.0])
+        fn(np.array([1, 2]), [1.0, 2.0])
     with raises(ValueError, "`exact` must have the shape of `approx`, (2,); got (3,)."):
-        ulp_error(np.array([1.0, 2.0]), [1.0, 2.0, 3.0])
+        fn(np.array([1.0, 2.0]), [1.0, 2.0, 3.0])

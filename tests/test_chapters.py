@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(
     p
     for p in (ROOT / "chapters").glob("*.md")
-    if jupytext.read(p).cells and any(c.cell_type == "code" for c in jupytext.read(p).cells)
+    if any(c.cell_type == "code" for c in jupytext.read(p).cells)
 )
 
 

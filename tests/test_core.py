@@ -90,7 +90,7 @@ class TestLogSumExp:
 
     def test_tuple_axis_equals_reducing_a_reshaped_array(self):
         x = np.random.default_rng(1).normal(scale=30, size=(3, 4, 5))
-        moved = np.moveaxis(x, 1, -1).reshape(3 * 5, 4)  # not what we reduce: a decoy check
+        moved = np.moveaxis(x, 1, -1).reshape(3 * 5, 4)  # axis 1 moved last, other axes flattened
         assert_allclose(logsumexp(x, axis=1).ravel(), logsumexp(moved), rtol=1e-15)
         flat = np.moveaxis(x, (0, 2), (1, 2)).reshape(4, 15)
         assert_allclose(logsumexp(x, axis=(0, 2)), logsumexp(flat), rtol=1e-15)

@@ -88,3 +88,53 @@ def check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"`{name}` must be one of {listed}; got {value!r}.")
     return value
+
+
+def check_same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
+    """Raise ValueError unless `b` has exactly the shape of `a` (no broadcasting)."""
+    if a.shape != b.shape:
+        raise ValueError(f"`{b_name}` must have the shape of `{a_name}`, {a.shape}; got {b.shape}.")
+
+
+def probability_tolerance(dtype: np.dtype) -> float:
+    """Return how far from 1 a row of probabilities of `dtype` may sum: sqrt(eps)."""
+    return float(np.sqrt(np.finfo(dtype).eps))
+
+
+def check_probabilities(arr: np.ndarray, name: str, axes: tuple[int, ...]) -> None:
+    """Check that `arr` holds probability vectors along `axes`.
+
+    Every entry must be finite and >= 0, and every row must sum to 1 within
+    :func:`probability_tolerance` (the sum is taken in float64, or long double for long
+    double input).
+    """
+    bad = ~(np.isfinite(arr) & (arr >= 0))
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"`{name}` must contain probabilities (finite and >= 0); "
+            f"got {float(arr[where])!r} at position {where}."
+        )
+    work = arr if arr.dtype == np.longdouble else arr.astype(np.float64)
+    sums = np.sum(work, axis=axes)
+    tol = probability_tolerance(arr.dtype)
+    off = np.abs(sums - 1) > tol
+    if np.any(off):
+        where = tuple(int(i) for i in np.argwhere(np.atleast_1d(off))[0]) if sums.ndim else ()
+        got = float(np.atleast_1d(sums)[where] if sums.ndim else sums)
+        raise ValueError(
+            f"`{name}` must sum to 1 along `axis` (within {tol:.2g}); "
+            f"got a sum of {got!r}" + (f" for the row at position {where}." if where else ".")
+        )
+
+
+def check_base(base: object) -> float | None:
+    """Return `base` as a float (or None) after checking it is a finite number > 0, != 1."""
+    if base is None:
+        return None
+    if isinstance(base, bool | np.bool_) or not isinstance(base, numbers.Real):
+        raise TypeError(f"`base` must be a real number or None; got {base!r}.")
+    value = float(base)
+    if not (np.isfinite(value) and value > 0 and value != 1):
+        raise ValueError(f"`base` must be a finite number > 0 other than 1; got {value!r}.")
+    return value

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from softmax_lib import hardmax, log_softmax, logsumexp, softmax
+from softmax_lib.information import cross_entropy_between, entropy, kl_divergence
 from softmax_lib.stability import float_format, naive_softmax, relative_error, ulp_error
 
 ALL = [softmax, log_softmax, logsumexp, hardmax, naive_softmax]
@@ -100,3 +101,67 @@ def test_error_measures_check_their_inputs(fn):
         fn(np.array([1, 2]), [1.0, 2.0])
     with raises(ValueError, "`exact` must have the shape of `approx`, (2,); got (3,)."):
         fn(np.array([1.0, 2.0]), [1.0, 2.0, 3.0])
+
+
+# softmax_lib.information and softmax_lib.binary
+
+INFO = [
+    ("entropy", lambda p, **kw: entropy(p, **kw)),
+    ("cross_entropy_between", lambda p, **kw: cross_entropy_between(p, p, **kw)),
+    ("kl_divergence", lambda p, **kw: kl_divergence(p, p, **kw)),
+]
+info_ids = [name for name, _ in INFO]
+
+
+@pytest.mark.parametrize(("name", "fn"), INFO, ids=info_ids)
+def test_probabilities_must_be_finite_and_non_negative(name, fn):
+    message = "`p` must contain probabilities (finite and >= 0); got -0.1 at position (1, 0)."
+    with raises(ValueError, message):
+        fn(np.array([[0.5, 0.5], [-0.1, 1.1]]))
+    with raises(
+        ValueError, "`p` must contain probabilities (finite and >= 0); got nan at position (0,)."
+    ):
+        fn([np.nan, 1.0])
+
+
+@pytest.mark.parametrize(("name", "fn"), INFO, ids=info_ids)
+def test_rows_must_sum_to_one(name, fn):
+    message = "`p` must sum to 1 along `axis` (within 1.5e-08); got a sum of 0.9."
+    with raises(ValueError, message):
+        fn([0.4, 0.5])
+    message = (
+        "`p` must sum to 1 along `axis` (within 0.00035); "
+        "got a sum of 2.0 for the row at position (1,)."
+    )
+    with raises(ValueError, message):
+        fn(np.array([[0.5, 0.5], [1.0, 1.0]], dtype=np.float32))
+    with raises(ValueError, "`p` must sum to 1 along `axis` (within 1.5e-08); got a sum of 0.0."):
+        fn(np.zeros(0))  # an empty distribution
+
+
+@pytest.mark.parametrize(("name", "fn"), INFO, ids=info_ids)
+def test_base_must_be_a_valid_logarithm_base(name, fn):
+    for base in (1, 0, -2.0, np.inf):
+        message = f"`base` must be a finite number > 0 other than 1; got {float(base)!r}."
+        with raises(ValueError, message):
+            fn([0.5, 0.5], base=base)
+    with raises(TypeError, "`base` must be a real number or None; got '2'."):
+        fn([0.5, 0.5], base="2")
+
+
+@pytest.mark.parametrize("fn", [cross_entropy_between, kl_divergence])
+def test_distributions_must_have_the_same_shape(fn):
+    with raises(ValueError, "`q` must have the shape of `p`, (2,); got (3,)."):
+        fn([0.5, 0.5], [0.2, 0.3, 0.5])
+
+
+@pytest.mark.parametrize("fn", [entropy])
+def test_information_rejects_zero_dimensional_and_complex_input(fn):
+    message = (
+        "`p` must have at least one dimension (an axis to normalise over); "
+        "got a 0-d array (array(1.))."
+    )
+    with raises(ValueError, message):
+        fn(np.array(1.0))
+    with raises(TypeError, "`p` must be real-valued; got dtype complex128."):
+        fn(np.array([1.0 + 0j]))

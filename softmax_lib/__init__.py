@@ -6,21 +6,32 @@ The top level holds the numerically careful core; submodules hold the rest:
   floating-point formats, and an mpmath reference with :func:`~softmax_lib.stability.ulp_error`.
 * :mod:`softmax_lib.information`: entropy, cross-entropy and KL divergence of probability
   vectors.
+* :mod:`softmax_lib.losses`: ``cross_entropy`` and ``nll_loss`` on logits, with PyTorch's
+  semantics (also exported here).
+* :mod:`softmax_lib.gradients`: Jacobians, vector-Jacobian products, the cross-entropy
+  gradient and a finite-difference checker.
+* :mod:`softmax_lib.symbolic` (imports SymPy; not imported here): the symbolic objects the
+  book's derivations are proved with.
 """
 
-from softmax_lib import information, stability
+from softmax_lib import gradients, information, losses, stability
 from softmax_lib.binary import log_sigmoid, sigmoid
 from softmax_lib.core import hardmax, log_softmax, logsumexp, softmax
+from softmax_lib.losses import cross_entropy, nll_loss
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "cross_entropy",
+    "gradients",
     "hardmax",
     "information",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "losses",
+    "nll_loss",
     "sigmoid",
     "softmax",
     "stability",

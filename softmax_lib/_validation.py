@@ -138,3 +138,59 @@ def check_base(base: object) -> float | None:
     if not (np.isfinite(value) and value > 0 and value != 1):
         raise ValueError(f"`base` must be a finite number > 0 other than 1; got {value!r}.")
     return value
+
+
+def check_unit_interval(value: object, name: str) -> float:
+    """Return `value` as a float after checking that it is a real number in [0, 1]."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1]; got {number!r}.")
+    return number
+
+
+def check_ignore_index(ignore_index: object) -> int | None:
+    """Return `ignore_index` as an int, or None."""
+    if ignore_index is None:
+        return None
+    if isinstance(ignore_index, bool | np.bool_) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"`ignore_index` must be an int or None; got {ignore_index!r}.")
+    return int(ignore_index)
+
+
+def check_weight(weight: ArrayLike | None, n_classes: int) -> np.ndarray | None:
+    """Return `weight` as a float64 array of shape (n_classes,) with finite entries >= 0."""
+    if weight is None:
+        return None
+    w = as_real_float_array(weight, "weight")
+    if w.shape != (n_classes,):
+        raise ValueError(
+            f"`weight` must have shape ({n_classes},) (one weight per class); got {w.shape}."
+        )
+    bad = ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"`weight` must be finite and >= 0; got {float(w[i])!r} at index {i}.")
+    return w
+
+
+def check_class_indices(
+    target: np.ndarray, n_classes: int, ignore_index: int | None, expected_shape: tuple
+) -> np.ndarray:
+    """Check integer class indices against the logits; return a boolean mask of valid entries."""
+    if target.shape != expected_shape:
+        raise ValueError(
+            f"`target` must have shape {expected_shape} (the shape of the input without "
+            f"`axis`) for class indices; got {target.shape}."
+        )
+    valid = np.ones(target.shape, dtype=bool) if ignore_index is None else target != ignore_index
+    bad = valid & ((target < 0) | (target >= n_classes))
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        extra = "" if ignore_index is None else f" or {ignore_index} (`ignore_index`)"
+        raise ValueError(
+            f"`target` class indices must be in [0, {n_classes}){extra}; "
+            f"got {int(target[where])} at position {where}."
+        )
+    return valid

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from softmax_lib import hardmax, log_softmax, logsumexp, softmax
+from softmax_lib.gradients import cross_entropy_grad, softmax_vjp
 from softmax_lib.information import cross_entropy_between, entropy, kl_divergence
+from softmax_lib.losses import cross_entropy, nll_loss
 from softmax_lib.stability import float_format, naive_softmax, relative_error, ulp_error
 
 ALL = [softmax, log_softmax, logsumexp, hardmax, naive_softmax]
@@ -165,3 +167,89 @@ def test_information_rejects_zero_dimensional_and_complex_input(fn):
         fn(np.array(1.0))
     with raises(TypeError, "`p` must be real-valued; got dtype complex128."):
         fn(np.array([1.0 + 0j]))
+
+
+# softmax_lib.losses (and the gradient, which shares its checks)
+
+LOSSES = [cross_entropy, cross_entropy_grad]
+Z = np.zeros((4, 3))
+
+
+@pytest.mark.parametrize("fn", LOSSES)
+def test_class_indices_must_be_in_range(fn):
+    with raises(ValueError, "`target` class indices must be in [0, 3); got 5 at position (2,)."):
+        fn(Z, np.array([0, 1, 5, 2]))
+    with raises(ValueError, "`target` class indices must be in [0, 3); got -1 at position (0,)."):
+        fn(Z, np.array([-1, 1, 0, 2]))
+    message = (
+        "`target` class indices must be in [0, 3) or -100 (`ignore_index`); got 7 at position (3,)."
+    )
+    with raises(ValueError, message):
+        fn(Z, np.array([-100, 1, 0, 7]), ignore_index=-100)
+
+
+@pytest.mark.parametrize("fn", LOSSES)
+def test_target_shapes_must_match(fn):
+    message = (
+        "`target` must have shape (4,) (the shape of the input without `axis`) for class "
+        "indices; got (4, 1)."
+    )
+    with raises(ValueError, message):
+        fn(Z, np.zeros((4, 1), dtype=int))
+    message = (
+        "`target` must have the shape of `logits`, (4, 3), for probability targets; got (4, 2)."
+    )
+    with raises(ValueError, message):
+        fn(Z, np.zeros((4, 2)))
+
+
+@pytest.mark.parametrize("fn", LOSSES)
+def test_probability_targets_reject_ignore_index_and_non_finite_values(fn):
+    with raises(ValueError, "`ignore_index` must be None for probability targets; got -100."):
+        fn(Z, np.full((4, 3), 1 / 3), ignore_index=-100)
+    message = "`target` probabilities must be finite; got nan at position (1, 2)."
+    bad = np.full((4, 3), 1 / 3)
+    bad[1, 2] = np.nan
+    with raises(ValueError, message):
+        fn(Z, bad)
+
+
+@pytest.mark.parametrize("fn", LOSSES)
+def test_target_dtype_must_be_integer_or_float(fn):
+    message = (
+        "`target` must hold integer class indices or floating-point probabilities; got dtype bool."
+    )
+    with raises(TypeError, message):
+        fn(Z, np.array([True, False, True, False]))
+
+
+@pytest.mark.parametrize("fn", LOSSES)
+def test_loss_options_are_checked(fn):
+    with raises(ValueError, "`reduction` must be one of 'mean', 'sum', 'none'; got 'avg'."):
+        fn(Z, [0, 1, 2, 0], reduction="avg")
+    with raises(ValueError, "`label_smoothing` must be in [0, 1]; got 1.5."):
+        fn(Z, [0, 1, 2, 0], label_smoothing=1.5)
+    with raises(TypeError, "`label_smoothing` must be a real number; got '0.1'."):
+        fn(Z, [0, 1, 2, 0], label_smoothing="0.1")
+    with raises(TypeError, "`ignore_index` must be an int or None; got 1.0."):
+        fn(Z, [0, 1, 2, 0], ignore_index=1.0)
+    with raises(ValueError, "`weight` must have shape (3,) (one weight per class); got (2,)."):
+        fn(Z, [0, 1, 2, 0], weight=[1.0, 2.0])
+    with raises(ValueError, "`weight` must be finite and >= 0; got -1.0 at index 1."):
+        fn(Z, [0, 1, 2, 0], weight=[1.0, -1.0, 2.0])
+    with raises(ValueError, "`axis` must be in [-2, 2) for an array with 2 dimensions; got 2."):
+        fn(Z, [0, 1, 2, 0], axis=2)
+
+
+def test_nll_loss_rejects_probability_targets():
+    message = (
+        "`target` must hold integer class indices (nll_loss takes no probability targets); "
+        "got dtype float64."
+    )
+    with raises(TypeError, message):
+        nll_loss(Z, np.full((4, 3), 1 / 3))
+
+
+def test_vjp_shapes_must_match():
+    with raises(ValueError, "`v` must have the shape of `x`, (4, 3); got (3,)."):
+        softmax_vjp(Z, np.zeros(3))

@@ -1,0 +1,292 @@
+r"""Derivatives of softmax, log-softmax and the cross-entropy loss, and a numerical checker.
+
+Layout convention (numerator layout), used throughout the book: the Jacobian of a map
+``f: R^C -> R^C`` has entries ``J[..., i, j] = d f_i / d x_j``, so row ``i`` belongs to output
+``i``. The gradient of a scalar loss has the shape of its input, and a vector-Jacobian product
+is ``v @ J``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from softmax_lib._validation import (
+    as_real_float_array,
+    check_at_least_1d,
+    normalize_axis,
+)
+from softmax_lib.core import softmax
+from softmax_lib.losses import Reduction, _prepare
+
+__all__ = [
+    "cross_entropy_grad",
+    "log_softmax_jacobian",
+    "numerical_gradient",
+    "softmax_jacobian",
+    "softmax_vjp",
+]
+
+
+def _probabilities_last(x: ArrayLike, axis: int, name: str = "x") -> tuple[np.ndarray, int]:
+    arr = as_real_float_array(x, name)
+    check_at_least_1d(arr, name)
+    (ax,) = normalize_axis(axis, arr.ndim, allow_tuple=False)
+    return softmax(np.moveaxis(arr, ax, -1), axis=-1), ax
+
+
+def softmax_jacobian(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    r"""Return the Jacobian of softmax at `x`: ``diag(p) - outer(p, p)`` for each row.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., C)
+        Logits; `axis` is the class axis.
+    axis : int, default: -1
+        The class axis. It is moved last in the result.
+
+    Returns
+    -------
+    ndarray, shape (..., C, C)
+        ``J[..., i, j] = d softmax(x)_i / d x_j``, batch axes first (the class axis of `x`
+        removed), then output ``i``, then input ``j``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid `x` or `axis`, as :func:`softmax_lib.softmax`.
+
+    See Also
+    --------
+    softmax_vjp : ``v @ J`` in O(C), without forming ``J``.
+    log_softmax_jacobian : ``I - 1 p^T``.
+
+    Notes
+    -----
+    .. math:: \frac{\partial p_i}{\partial x_j} = p_i(\delta_{ij} - p_j),
+              \qquad J = \operatorname{diag}(p) - p p^\top .
+
+    ``J`` is symmetric, positive semidefinite, and ``J @ 1 = 0`` (rank ``C - 1`` when every
+    ``p_i > 0``). Forming it costs O(C^2) memory; frameworks never do.
+
+    Derived in :doc:`/chapters/05-gradients`.
+
+    Examples
+    --------
+    >>> from softmax_lib.gradients import softmax_jacobian
+    >>> softmax_jacobian([0.0, 0.0])
+    array([[ 0.25, -0.25],
+           [-0.25,  0.25]])
+    """
+    p, _ = _probabilities_last(x, axis)
+    eye = np.eye(p.shape[-1], dtype=p.dtype)
+    return p[..., :, None] * eye - p[..., :, None] * p[..., None, :]
+
+
+def log_softmax_jacobian(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    r"""Return the Jacobian of log-softmax at `x`: ``I - outer(1, p)`` for each row.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., C)
+        Logits.
+    axis : int, default: -1
+        The class axis. It is moved last in the result.
+
+    Returns
+    -------
+    ndarray, shape (..., C, C)
+        ``J[..., i, j] = d log_softmax(x)_i / d x_j = delta_ij - p_j``. Every row is the
+        same vector minus a unit vector; the matrix is not symmetric.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For invalid `x` or `axis`.
+
+    Notes
+    -----
+    .. math:: \frac{\partial \log p_i}{\partial x_j} = \delta_{ij} - p_j,
+              \qquad J = I - \mathbf{1} p^\top .
+
+    Derived in :doc:`/chapters/05-gradients`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmax_lib.gradients import log_softmax_jacobian
+    >>> log_softmax_jacobian(np.log([0.75, 0.25]))
+    array([[ 0.25, -0.25],
+           [-0.75,  0.75]])
+    """
+    p, _ = _probabilities_last(x, axis)
+    eye = np.eye(p.shape[-1], dtype=p.dtype)
+    return eye - p[..., None, :]
+
+
+def softmax_vjp(x: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    r"""Return the vector-Jacobian product ``v @ J`` of softmax at `x`, in O(C).
+
+    Because ``J`` is symmetric this is also ``J @ v``: ``p * (v - sum(v * p))``.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., C)
+        Logits.
+    v : array_like, shape (..., C)
+        The upstream gradient ``d loss / d p``, with the shape of `x`.
+    axis : int, default: -1
+        The class axis of `x` and `v`.
+
+    Returns
+    -------
+    ndarray
+        ``d loss / d x``, with the shape of `x`.
+
+    Raises
+    ------
+    ValueError
+        If `v` does not have the shape of `x`.
+
+    Notes
+    -----
+    .. math:: (v^\top J)_j = \sum_i v_i p_i (\delta_{ij} - p_j) = p_j (v_j - v^\top p).
+
+    This is how every framework backpropagates through softmax: two passes over the row
+    instead of a :math:`C \times C` matrix.
+
+    Derived in :doc:`/chapters/05-gradients`.
+
+    Examples
+    --------
+    >>> from softmax_lib.gradients import softmax_vjp
+    >>> softmax_vjp([0.0, 0.0], [1.0, 0.0])
+    array([ 0.25, -0.25])
+    """
+    arr = as_real_float_array(x, "x")
+    vec = as_real_float_array(v, "v")
+    if vec.shape != arr.shape:
+        raise ValueError(f"`v` must have the shape of `x`, {arr.shape}; got {vec.shape}.")
+    p, ax = _probabilities_last(arr, axis)
+    v_last = np.moveaxis(vec, ax, -1)
+    out = p * (v_last - np.sum(v_last * p, axis=-1, keepdims=True))
+    return np.moveaxis(out, -1, ax).astype(np.result_type(arr, vec))
+
+
+def cross_entropy_grad(
+    logits: ArrayLike,
+    target: ArrayLike,
+    *,
+    axis: int = -1,
+    weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    reduction: Reduction = "mean",
+    label_smoothing: float = 0.0,
+) -> NDArray[np.floating]:
+    r"""Return the gradient of :func:`softmax_lib.losses.cross_entropy` with respect to `logits`.
+
+    The arguments and their semantics are those of the loss. For a one-hot (or any
+    probability) target ``y`` that sums to 1, no weights and ``'sum'``, this is
+    ``softmax(logits) - y``.
+
+    Parameters
+    ----------
+    logits, target, axis, weight, ignore_index, reduction, label_smoothing
+        As for :func:`softmax_lib.losses.cross_entropy`. With ``reduction='none'`` the
+        result is the gradient of the sum of the per-example losses (each row the gradient
+        of its own loss).
+
+    Returns
+    -------
+    ndarray
+        The gradient, with the shape and dtype of `logits`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`softmax_lib.losses.cross_entropy`.
+
+    Notes
+    -----
+    With the coefficients :math:`A_{nc} \ge 0` of the loss
+    :math:`\ell_n = -\sum_c A_{nc} \log p_{nc}`,
+
+    .. math:: \frac{\partial \ell_n}{\partial z_{nj}} = \Bigl(\sum_c A_{nc}\Bigr) p_{nj} - A_{nj},
+
+    which is :math:`p - y` when :math:`A = y` sums to 1 ("push all, pull one"), and is
+    divided by the denominator of ``'mean'``.
+
+    Derived in :doc:`/chapters/05-gradients`.
+
+    Examples
+    --------
+    >>> from softmax_lib.gradients import cross_entropy_grad
+    >>> cross_entropy_grad([[0.0, 0.0]], [1], reduction="sum")
+    array([[ 0.5, -0.5]])
+    """
+    problem = _prepare(
+        logits,
+        target,
+        x_name="logits",
+        axis=axis,
+        weight=weight,
+        ignore_index=ignore_index,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+        allow_probabilities=True,
+    )
+    p = softmax(problem.work, axis=-1)
+    coeff = problem.coeff
+    grad = np.sum(coeff, axis=-1, keepdims=True) * p - coeff
+    if problem.reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 is NaN, as the loss
+            grad = grad / np.float64(problem.denominator)
+    return np.moveaxis(grad, -1, problem.axis).astype(problem.dtype)
+
+
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: ArrayLike, *, eps: float = 1e-6
+) -> NDArray[np.float64]:
+    r"""Estimate the gradient of a scalar function by central differences.
+
+    Parameters
+    ----------
+    f : callable
+        Maps an array of the shape of `x` to a real number.
+    x : array_like
+        The point, converted to float64.
+    eps : float, default: 1e-6
+        The step. The error is O(eps^2) from truncation plus O(machine eps / eps) from
+        rounding; 1e-6 balances them for well-scaled float64 functions.
+
+    Returns
+    -------
+    ndarray of float64
+        ``(f(x + eps e_k) - f(x - eps e_k)) / (2 eps)`` for every entry ``k``, with the shape
+        of `x`.
+
+    Raises
+    ------
+    ValueError
+        If `eps` is not a finite number > 0.
+
+    Derived in :doc:`/chapters/05-gradients`.
+
+    Examples
+    --------
+    >>> from softmax_lib import logsumexp
+    >>> from softmax_lib.gradients import numerical_gradient
+    >>> numerical_gradient(logsumexp, [0.0, 0.0]).round(6)  # softmax([0, 0])
+    array([0.5, 0.5])
+    """
+    if isinstance(eps, bool) or not (isinstance(eps, float | int) and np.isfinite(eps) and eps > 0):
+        raise ValueError(f"`eps` must be a finite number > 0; got {eps!r}.")
+    base = as_real_float_array(x, "x").astype(np.float64)
+    grad = np.empty_like(base)
+    for index in np.ndindex(base.shape):
+        step = np.zeros_like(base)
+        step[index] = eps
+        grad[index] = (float(f(base + step)) - float(f(base - step))) / (2 * eps)
+    return grad

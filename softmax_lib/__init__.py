@@ -10,11 +10,14 @@ The top level holds the numerically careful core; submodules hold the rest:
   semantics (also exported here).
 * :mod:`softmax_lib.gradients`: Jacobians, vector-Jacobian products, the cross-entropy
   gradient and a finite-difference checker.
+* :mod:`softmax_lib.calibration`: reliability bins, expected calibration error and
+  temperature scaling.
+* :mod:`softmax_lib.relatives`: Gumbel-max sampling, Gumbel-softmax and sparsemax.
 * :mod:`softmax_lib.symbolic` (imports SymPy; not imported here): the symbolic objects the
   book's derivations are proved with.
 """
 
-from softmax_lib import gradients, information, losses, stability
+from softmax_lib import calibration, gradients, information, losses, relatives, stability
 from softmax_lib.binary import log_sigmoid, sigmoid
 from softmax_lib.core import hardmax, log_softmax, logsumexp, softmax
 from softmax_lib.losses import cross_entropy, nll_loss
@@ -23,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "calibration",
     "cross_entropy",
     "gradients",
     "hardmax",
@@ -32,6 +36,7 @@ __all__ = [
     "logsumexp",
     "losses",
     "nll_loss",
+    "relatives",
     "sigmoid",
     "softmax",
     "stability",

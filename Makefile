@@ -10,13 +10,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 
-.PHONY: help book test lint lock clean
+.PHONY: help book test lint lock clean teacher student assignments
 
 help:
 	@echo "make book   build the HTML book, every chapter executed (strict)"
 	@echo "make test   lint, then the whole test suite (library, doctests, chapters, prose)"
 	@echo "make lint   ruff on the library, tests and benchmarks"
 	@echo "make lock   re-pin constraints.txt from the current .venv"
+	@echo "make teacher      the book with solutions (the same as make book)"
+	@echo "make student      the book without solutions, in _build/student/_build/html"
+	@echo "make assignments  student notebooks + softmax_lib, in _build/assignments(.zip)"
 	@echo "make clean  remove _build and .venv"
 
 # Recreate the environment from scratch when any requirement changes, so that a
@@ -44,13 +47,30 @@ book: $(STAMP)
 	@echo "  $(BIN)/python -m http.server --directory _build/html 8000   (then visit http://127.0.0.1:8000)"
 
 test: $(STAMP)
-	$(BIN)/ruff check softmax_lib tests bench
-	$(BIN)/ruff format --check softmax_lib tests bench
+	$(BIN)/ruff check softmax_lib tests bench tools
+	$(BIN)/ruff format --check softmax_lib tests bench tools
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check softmax_lib tests bench
-	$(BIN)/ruff format --check softmax_lib tests bench
+	$(BIN)/ruff check softmax_lib tests bench tools
+	$(BIN)/ruff format --check softmax_lib tests bench tools
+
+# Two editions from one source. The student edition is built from a copy of the sources
+# with every solution removed (tools/course.py), then scanned for solution text.
+teacher: book
+	@echo "Teacher edition (solutions shown): _build/html"
+
+student: $(STAMP)
+	rm -rf _build/student _build/student-src
+	$(BIN)/python tools/course.py student-src _build/student-src
+	$(BIN)/jupyter-book build _build/student-src --path-output _build/student -W -n --keep-going
+	$(BIN)/python tools/course.py check-leaks _build/student/_build/html _build/student-src
+	@echo "Student edition (no solutions): _build/student/_build/html"
+
+assignments: $(STAMP)
+	$(BIN)/python tools/course.py assignments _build/assignments
+	$(BIN)/python tools/course.py check-leaks _build/assignments
+	@echo "Upload _build/assignments.zip (or the notebooks in _build/assignments) to your course site."
 
 lock: $(STAMP)
 	echo "# Every package of the environment, pinned (make lock); installs use it as a constraint." > constraints.txt

@@ -216,10 +216,8 @@ def write_assignments(out: Path) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    for chapter in sorted(CHAPTERS.glob("*.md")):
+    for chapter in sorted(CHAPTERS.glob("[0-9]*.md")):  # numbered chapters only
         notebook = jupytext.reads(strip_solutions(chapter.read_text(encoding="utf-8")), "md:myst")
-        if not any(cell.cell_type == "code" for cell in notebook.cells):
-            continue
         jupytext.write(notebook, out / f"{chapter.stem}.ipynb")
     shutil.copytree(
         ROOT / "softmax_lib", out / "softmax_lib", ignore=shutil.ignore_patterns("__pycache__")

@@ -42,34 +42,107 @@ def _prepare(x: ArrayLike, axis: Axis, name: str = "x"):
     return arr, work, axes, empty
 
 
-def _normaliser(w: np.ndarray, axes: tuple[int, ...]):
+def _normaliser(w: np.ndarray, axes: tuple[int, ...], *, correct: bool = True):
     """Return the pieces of ``log(sum(exp(w)))`` over `axes` (all kept with keepdims).
 
     Returns ``(m, finite, d, e, t, s, log_s)`` where ``m`` is the maximum, ``finite`` says
     where ``m`` is finite, ``d + e == w - m`` exactly (TwoSum), ``t ~ exp(w - m)``,
     ``s = sum(t)`` and ``log_s = log(s)`` computed from the tail with ``log1p``.
     Rows where ``m`` is not finite hold meaningless values; callers overwrite them.
+
+    With ``correct=False`` the TwoSum correction is skipped and ``e`` is None. That is exact
+    enough when `w` holds float16 or float32 values widened to float64: the rounding error
+    of ``w - m`` is then below ``745 * 2**-53`` relative in ``exp``, far below half a float32
+    ULP. Temporaries are reused in place to save memory traffic.
     """
     m = np.max(w, axis=axes, keepdims=True)
     finite = np.isfinite(m)
-    shift = np.where(finite, m, 0.0).astype(w.dtype)
-    # TwoSum (Knuth): d is the rounded difference w - shift, e its exact rounding error.
+    shift = m if finite.all() else np.where(finite, m, 0.0).astype(w.dtype)
     d = w - shift
-    b_virtual = d - w
-    a_virtual = d - b_virtual
-    e = (w - a_virtual) + (-shift - b_virtual)
-    # e is NaN or infinite only where d is infinite (infinite input or an overflowing
-    # difference); there the correction is irrelevant and must not poison the result.
-    np.nan_to_num(e, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    exp_d = np.exp(d)
-    t = exp_d + exp_d * e  # exp(d + e) to first order; |e| <= ulp(d) / 2
+    e = None
+    if correct:
+        # TwoSum (Knuth): e is the exact rounding error of d = w - shift, computed as
+        # e = (w - (d - (d - w))) - (shift + (d - w)), reusing two temporaries.
+        b_virtual = d - w
+        e = np.subtract(d, b_virtual)
+        np.subtract(w, e, out=e)
+        np.add(b_virtual, shift, out=b_virtual)
+        np.subtract(e, b_virtual, out=e)
+        del b_virtual
+        # e is NaN or infinite only where d is infinite (infinite input or an overflowing
+        # difference); there the correction is irrelevant and must not poison the result.
+        np.nan_to_num(e, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    t = np.exp(d)
+    if correct:
+        correction = np.multiply(t, e)
+        t += correction  # exp(d + e) to first order; |e| <= ulp(d) / 2
+        del correction
     is_max = w == m
     n_max = np.count_nonzero(is_max, axis=axes, keepdims=True)
     # The tail (non-maximal terms) is summed on its own, so log1p keeps it when it is tiny.
-    tail = np.sum(np.where(is_max, 0.0, t), axis=axes, keepdims=True)
+    tail = np.sum(t, axis=axes, keepdims=True, where=~is_max)
     s = n_max + tail
     log_s = np.log1p(tail + (n_max - 1))
     return m, finite, d, e, t, s, log_s
+
+
+# Long double is an 80-bit extended format on x86-64 Linux (64-bit significand), enough to
+# absorb a cancellation of up to 2**10 in m + log(s); elsewhere it may be plain double.
+_EXTENDED = np.finfo(np.longdouble).eps < 1e-18
+_MAX_EXTENDED_CANCELLATION = 2.0**10
+
+
+def _mp_logsumexp(row: np.ndarray, digits: int) -> float:
+    """log(sum(exp(row))) in `digits` decimal digits with mpmath, rounded to float."""
+    import mpmath  # imported lazily: only rows with catastrophic cancellation need it
+
+    with mpmath.workdps(digits):
+        values = [mpmath.mpf(float(v)) for v in row if v != -np.inf]
+        return float(mpmath.log(mpmath.fsum(mpmath.exp(v) for v in values)))
+
+
+def _refine_near_zero(work: np.ndarray, axes: tuple[int, ...], m: np.ndarray, out: np.ndarray):
+    """Recompute, in extra precision, the rows where ``m + log(s)`` cancels.
+
+    ``log(s) >= 0``, so the sum cancels only when the maximum ``m`` is negative and the
+    result is small beside it. The amplification of the rounding error of ``log(s)`` is about
+    ``|m| / |result|``; rows where it exceeds 2 are recomputed in long double (when that is an
+    extended format) and, beyond ``2**10``, with mpmath. Such rows have every logit in
+    ``[-log n - |m|, 0)``, so they are rare, and nothing else is touched.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flagged = np.isfinite(m) & (m < 0) & (np.abs(out) < 0.5 * np.abs(m))
+    if not flagged.any():
+        return out
+    n_axes = len(axes)
+    rows = np.moveaxis(work, axes, tuple(range(-n_axes, 0)))
+    rows = rows.reshape(-1, math.prod(work.shape[a] for a in axes))
+    flat_out = np.moveaxis(out, axes, tuple(range(-n_axes, 0))).reshape(-1).copy()
+    flat_m = np.moveaxis(m, axes, tuple(range(-n_axes, 0))).reshape(-1)
+    index = np.flatnonzero(np.moveaxis(flagged, axes, tuple(range(-n_axes, 0))).reshape(-1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        amplification = np.abs(flat_m[index]) / np.abs(flat_out[index])
+    if _EXTENDED:
+        moderate = index[amplification <= _MAX_EXTENDED_CANCELLATION]
+        wide = rows[moderate].astype(np.longdouble)
+        wide_m = np.max(wide, axis=1, keepdims=True)
+        with np.errstate(under="ignore"):
+            wide_s = np.sum(np.exp(wide - wide_m), axis=1)
+        flat_out[moderate] = (wide_m[:, 0] + np.log(wide_s)).astype(work.dtype)
+        severe = index[amplification > _MAX_EXTENDED_CANCELLATION]
+    else:
+        severe = index
+    for r in severe:
+        # Enough digits for the result to survive a cancellation of |m| / |result|, which is
+        # below 10**300 for any result that is not exactly zero in float64.
+        flat_out[r] = _mp_logsumexp(
+            rows[r],
+            340
+            if flat_out[r] == 0
+            else 40 + int(math.log10(abs(flat_m[r]) / abs(flat_out[r]) + 1)),
+        )
+    shape = tuple(out.shape[a] for a in range(out.ndim) if a not in axes) + (1,) * n_axes
+    return np.moveaxis(flat_out.reshape(shape), tuple(range(-n_axes, 0)), axes)
 
 
 def _scaled(work: np.ndarray, temperature: float) -> np.ndarray:
@@ -169,8 +242,9 @@ def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> NDArr
         # Inside: inf - inf and overflowing differences occur only in rows whose result is
         # overwritten (non-finite maximum) or correct by construction (see _normaliser).
         with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-            m, finite, *_, log_s = _normaliser(work, axes)
-            out = np.where(finite, m + log_s, m).astype(arr.dtype)
+            m, finite, *_, log_s = _normaliser(work, axes, correct=arr.dtype not in _WIDENED)
+            out = np.where(finite, m + log_s, m)
+        out = _refine_near_zero(work, axes, m, out).astype(arr.dtype)
     return out if keepdims else np.squeeze(out, axis=axes)
 
 
@@ -265,7 +339,9 @@ def softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> NDArr
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         # See logsumexp: every warning inside comes from a row that is overwritten with NaN
         # or from an underflow whose rounded result (0 or a subnormal) is the right answer.
-        _, finite, _, _, t, s, _ = _normaliser(_scaled(work, temperature), axes)
+        _, finite, _, _, t, s, _ = _normaliser(
+            _scaled(work, temperature), axes, correct=arr.dtype not in _WIDENED
+        )
         return np.where(finite, t / s, np.nan).astype(arr.dtype)
 
 
@@ -339,8 +415,13 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> N
         return arr.copy()
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         # See logsumexp for why these warnings are silenced.
-        _, finite, d, e, _, _, log_s = _normaliser(_scaled(work, temperature), axes)
-        return np.where(finite, (d - log_s) + e, np.nan).astype(arr.dtype)
+        _, finite, d, e, _, _, log_s = _normaliser(
+            _scaled(work, temperature), axes, correct=arr.dtype not in _WIDENED
+        )
+        d -= log_s
+        if e is not None:
+            d += e
+        return np.where(finite, d, np.nan).astype(arr.dtype)
 
 
 def hardmax(x: ArrayLike, axis: Axis = -1, *, ties: str = "first") -> NDArray[np.floating]:

@@ -117,13 +117,16 @@ def _prepare(
 
 def _reduce(values: np.ndarray, problem: _LossInput) -> NDArray[np.floating]:
     if problem.reduction == "none":
-        return values.astype(problem.dtype)
+        # A loss beyond the largest float of a narrow dtype rounds to inf, correctly.
+        with np.errstate(over="ignore"):
+            return values.astype(problem.dtype)
     total = np.sum(values)
     if problem.reduction == "mean":
         # 0 / 0 (everything ignored, or an empty batch) is NaN, as in PyTorch.
         with np.errstate(invalid="ignore", divide="ignore"):
             total = total / np.float64(problem.denominator)
-    return np.asarray(total).astype(problem.dtype)
+    with np.errstate(over="ignore"):  # as above
+        return np.asarray(total).astype(problem.dtype)
 
 
 def _weighted_nll(coeff: np.ndarray, log_probs: np.ndarray) -> np.ndarray:

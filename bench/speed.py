@@ -1,57 +1,82 @@
-"""Speed report: softmax_lib against SciPy and PyTorch, timed interleaved in one run.
+"""Speed report: softmax_lib against SciPy, PyTorch, JAX and TensorFlow, timed interleaved.
 
-Run:  .venv/bin/python bench/speed.py
-Each repetition times every implementation once, in turn, so machine noise hits all alike;
-the table shows the median time of softmax_lib and its ratio to each other library.
+Run:  .venv/bin/python bench/speed.py            (a few minutes; single-threaded everywhere)
+
+Each repetition times every implementation once, in turn, so machine noise hits all alike.
+For each function, shape and dtype the table shows softmax_lib's median time, its ratio to
+each other library's median (below 1 means softmax_lib is faster), its time as a multiple of
+the memory-bandwidth bound (input read and output written once, at the measured copy
+bandwidth), and its peak extra memory as a multiple of the input size (tracemalloc).
 """
 
 import time
+import tracemalloc
 
 import numpy as np
-import scipy.special as sp
-import torch
+from frameworks import available
 
-import softmax_lib as sl
-
-torch.set_num_threads(1)
 SHAPES = [(64, 1000), (4096, 1000), (8, 50257), (1, 1_000_000), (256, 32)]
+FUNCTIONS = ("softmax", "log_softmax", "logsumexp")
 
 
-def impls(name):
-    def torch_run(x):
-        t = torch.from_numpy(x)
-        return (
-            torch.logsumexp(t, -1) if name == "logsumexp" else getattr(torch, name)(t, -1)
-        ).numpy()
-
-    return {
-        "softmax_lib": lambda x: getattr(sl, name)(x, axis=-1),
-        "scipy": lambda x: getattr(sp, name)(x, axis=-1),
-        "torch": torch_run,
-    }
+def copy_bandwidth(nbytes=256 * 2**20, repeats=5):
+    """Bytes per second moved by np.copyto (one read and one write per byte copied)."""
+    src = np.ones(nbytes // 8)
+    dst = np.empty_like(src)
+    best = min(_timed(lambda: np.copyto(dst, src)) for _ in range(repeats))
+    return 2 * nbytes / best
 
 
-def main(repeats=15):
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def peak_extra_memory(fn):
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def main(repeats=11):
+    frameworks = available()
+    others = [name for name in frameworks if name != "softmax_lib"]
+    bandwidth = copy_bandwidth()
+    print(f"copy bandwidth: {bandwidth / 1e9:.1f} GB/s (read + write)\n")
     print(
-        f"{'function':12} {'shape':>14} {'dtype':8} {'ours (ms)':>10} {'/scipy':>8} {'/torch':>8}"
+        f"{'function':12} {'shape':>14} {'dtype':8} {'ours ms':>9} "
+        + " ".join(f"{'/' + o:>11}" for o in others)
+        + f" {'x bw bound':>10} {'mem x in':>9}"
     )
     rng = np.random.default_rng(0)
-    for name in ("softmax", "log_softmax", "logsumexp"):
+    for name in FUNCTIONS:
         for shape in SHAPES:
             for dtype in (np.float32, np.float64):
                 x = rng.normal(scale=10, size=shape).astype(dtype)
-                runs = impls(name)
-                times = {k: [] for k in runs}
+                target = np.zeros(shape[:-1], dtype=np.int64)
+                handles = {fw: prep(x) for fw, (prep, _) in frameworks.items()}
+                runs = {fw: fns[name] for fw, (_, fns) in frameworks.items() if name in fns}
+                for fw, run in runs.items():  # warm up (JIT compilation, caches)
+                    run(handles[fw], target)
+                times = {fw: [] for fw in runs}
                 for _ in range(repeats):
-                    for k, fn in runs.items():
-                        t0 = time.perf_counter()
-                        fn(x)
-                        times[k].append(time.perf_counter() - t0)
-                med = {k: float(np.median(v)) for k, v in times.items()}
+                    for fw, run in runs.items():
+                        times[fw].append(_timed(lambda: run(handles[fw], target)))  # noqa: B023
+                med = {fw: float(np.median(v)) for fw, v in times.items()}
                 ours = med["softmax_lib"]
+                out_bytes = x.nbytes if name != "logsumexp" else x.nbytes // shape[-1]
+                bound = (x.nbytes + out_bytes) / bandwidth
+                ours_fn = runs["softmax_lib"]
+                extra = peak_extra_memory(lambda: ours_fn(x, target)) / x.nbytes  # noqa: B023
+                ratios = " ".join(
+                    f"{ours / med[o]:>11.2f}" if o in med else f"{'-':>11}" for o in others
+                )
                 print(
-                    f"{name:12} {shape!s:>14} {dtype.__name__:8} {ours * 1e3:>10.2f}"
-                    f" {ours / med['scipy']:>8.2f} {ours / med['torch']:>8.2f}"
+                    f"{name:12} {shape!s:>14} {dtype.__name__:8} {ours * 1e3:>9.2f} {ratios}"
+                    f" {ours / bound:>10.1f} {extra:>9.1f}"
                 )
 
 

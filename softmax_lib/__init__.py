@@ -13,11 +13,22 @@ The top level holds the numerically careful core; submodules hold the rest:
 * :mod:`softmax_lib.calibration`: reliability bins, expected calibration error and
   temperature scaling.
 * :mod:`softmax_lib.relatives`: Gumbel-max sampling, Gumbel-softmax and sparsemax.
+* :mod:`softmax_lib.streaming`: the online normaliser, blockwise softmax and attention.
+* :mod:`softmax_lib.checks`: self-checks for students' own implementations.
 * :mod:`softmax_lib.symbolic` (imports SymPy; not imported here): the symbolic objects the
   book's derivations are proved with.
 """
 
-from softmax_lib import calibration, gradients, information, losses, relatives, stability
+from softmax_lib import (
+    calibration,
+    checks,
+    gradients,
+    information,
+    losses,
+    relatives,
+    stability,
+    streaming,
+)
 from softmax_lib.binary import log_sigmoid, sigmoid
 from softmax_lib.core import hardmax, log_softmax, logsumexp, softmax
 from softmax_lib.losses import cross_entropy, nll_loss
@@ -27,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "calibration",
+    "checks",
     "cross_entropy",
     "gradients",
     "hardmax",
@@ -40,4 +52,5 @@ __all__ = [
     "sigmoid",
     "softmax",
     "stability",
+    "streaming",
 ]

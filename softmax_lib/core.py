@@ -342,7 +342,10 @@ def softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> NDArr
         _, finite, _, _, t, s, _ = _normaliser(
             _scaled(work, temperature), axes, correct=arr.dtype not in _WIDENED
         )
-        return np.where(finite, t / s, np.nan).astype(arr.dtype)
+        t /= s
+        if not finite.all():
+            t = np.where(finite, t, np.nan)
+        return t.astype(arr.dtype, copy=False)
 
 
 def log_softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> NDArray[np.floating]:
@@ -421,7 +424,9 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> N
         d -= log_s
         if e is not None:
             d += e
-        return np.where(finite, d, np.nan).astype(arr.dtype)
+        if not finite.all():
+            d = np.where(finite, d, np.nan)
+        return d.astype(arr.dtype, copy=False)
 
 
 def hardmax(x: ArrayLike, axis: Axis = -1, *, ties: str = "first") -> NDArray[np.floating]:

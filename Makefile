@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 
-.PHONY: help book test lint lock clean teacher student assignments
+.PHONY: help book test lint lock clean teacher student assignments browser-deps
 
 help:
 	@echo "make book   build the HTML book, every chapter executed (strict)"
@@ -46,10 +46,27 @@ book: $(STAMP)
 	@echo "The book is in _build/html. Open _build/html/index.html in a browser, or serve it:"
 	@echo "  $(BIN)/python -m http.server --directory _build/html 8000   (then visit http://127.0.0.1:8000)"
 
-test: $(STAMP)
+# make test: lint, the unit and chapter tests, then the browser suite against a fresh build
+# of the site (the build is cached, so make book afterwards costs nothing).
+test: $(STAMP) browser-deps
 	$(BIN)/ruff check softmax_lib tests bench tools
 	$(BIN)/ruff format --check softmax_lib tests bench tools
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not browser"
+	$(MAKE) --no-print-directory book
+	$(BIN)/python -m pytest -m browser tests/test_site.py
+
+# The browser suite drives Debian's Chromium. Install it where we can (root with apt-get);
+# otherwise say loudly that the browser tests will be skipped (CI fails instead of skipping).
+CHROMIUM ?= /usr/bin/chromium
+browser-deps:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "!!! Chromium is missing and cannot be installed here: BROWSER TESTS WILL BE SKIPPED !!!"; \
+	  fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check softmax_lib tests bench tools

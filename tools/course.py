@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
-BOOK_FILES = ["_config.yml", "_toc.yml", "intro.md", "references.bib"]
+BOOK_FILES = ["_config.yml", "_toc.yml", "intro.md", "references.bib", "requirements.txt"]
 
 ANSWER_CELL = """```{{note}}
 Work this exercise in the cell below. The solution is in the teacher's edition.
@@ -186,9 +186,9 @@ def write_student_sources(out: Path) -> None:
     for chapter in sorted(CHAPTERS.glob("*.md")):
         stripped = strip_solutions(chapter.read_text(encoding="utf-8"))
         (out / "chapters" / chapter.name).write_text(stripped, encoding="utf-8")
-    static = CHAPTERS / "_static"
-    if static.exists():
-        shutil.copytree(static, out / "chapters" / "_static")
+    for static in (ROOT / "_static", CHAPTERS / "_static"):
+        if static.exists():
+            shutil.copytree(static, out / static.relative_to(ROOT))
 
 
 STUDENT_README = """# Softmax, computed: assignment notebooks

@@ -45,3 +45,23 @@ def test_ci_runs_both_readme_commands_from_clean():
     for command in ("make test", "make book"):
         assert command in ci and command in readme
     assert "rm -rf _build" in ci
+
+
+def test_github_workflow_runs_ci_and_publishes_the_site():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    build = workflow["jobs"]["build"]
+    assert build["container"].startswith("python:3.11-")  # Debian, the README's Python
+    commands = " ".join(step.get("run", "") for step in build["steps"])
+    assert "bash .ci/run" in commands and "chromium" in commands
+    uploads = [s for s in build["steps"] if "upload-pages-artifact" in s.get("uses", "")]
+    assert uploads and uploads[0]["with"]["path"] == "_build/html"
+    assert "deploy-pages" in workflow["jobs"]["deploy"]["steps"][0]["uses"]
+
+
+def test_binder_reads_the_pinned_requirements_and_python_version():
+    # repo2docker installs requirements.txt (which installs softmax_lib with -e . and
+    # jupytext, so the .md chapters open as notebooks) on the Python of runtime.txt.
+    assert (ROOT / "runtime.txt").read_text().strip() == "python-3.11"
+    requirements = (ROOT / "requirements.txt").read_text().splitlines()
+    assert "-e ." in requirements
+    assert any(line.startswith("jupytext==") for line in requirements)

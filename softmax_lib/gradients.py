@@ -19,7 +19,7 @@ from softmax_lib._validation import (
     normalize_axis,
 )
 from softmax_lib.core import softmax
-from softmax_lib.losses import Reduction, _prepare
+from softmax_lib.losses import Reduction, _prepare_cross_entropy
 
 __all__ = [
     "cross_entropy_grad",
@@ -226,16 +226,8 @@ def cross_entropy_grad(
     >>> cross_entropy_grad([[0.0, 0.0]], [1], reduction="sum")
     array([[ 0.5, -0.5]])
     """
-    problem = _prepare(
-        logits,
-        target,
-        x_name="logits",
-        axis=axis,
-        weight=weight,
-        ignore_index=ignore_index,
-        reduction=reduction,
-        label_smoothing=label_smoothing,
-        allow_probabilities=True,
+    problem = _prepare_cross_entropy(
+        logits, target, axis, weight, ignore_index, reduction, label_smoothing
     )
     p = softmax(problem.work, axis=-1)
     coeff = problem.coeff

@@ -115,6 +115,23 @@ def _prepare(
     return _LossInput(work, arr.dtype, ax, coeff, denominator, reduction)
 
 
+def _prepare_cross_entropy(
+    logits, target, axis, weight, ignore_index, reduction, label_smoothing
+) -> _LossInput:
+    """Validate the arguments of cross_entropy (shared with its gradient)."""
+    return _prepare(
+        logits,
+        target,
+        x_name="logits",
+        axis=axis,
+        weight=weight,
+        ignore_index=ignore_index,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+        allow_probabilities=True,
+    )
+
+
 def _reduce(values: np.ndarray, problem: _LossInput) -> NDArray[np.floating]:
     if problem.reduction == "none":
         # A loss beyond the largest float of a narrow dtype rounds to inf, correctly.
@@ -221,16 +238,8 @@ def cross_entropy(
     >>> float(cross_entropy([[2.0, 0.0], [0.0, 2.0]], [0, 0], weight=[1.0, 3.0]))
     1.126928
     """
-    problem = _prepare(
-        logits,
-        target,
-        x_name="logits",
-        axis=axis,
-        weight=weight,
-        ignore_index=ignore_index,
-        reduction=reduction,
-        label_smoothing=label_smoothing,
-        allow_probabilities=True,
+    problem = _prepare_cross_entropy(
+        logits, target, axis, weight, ignore_index, reduction, label_smoothing
     )
     log_probs = log_softmax(problem.work, axis=-1)
     return _reduce(_weighted_nll(problem.coeff, log_probs), problem)

@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 
-.PHONY: help book test lint lock clean teacher student assignments browser-deps
+.PHONY: pdf pdf-deps help book test lint lock clean teacher student assignments browser-deps binder-check lab
 
 help:
 	@echo "make book   build the HTML book, every chapter executed (strict)"
@@ -20,6 +20,9 @@ help:
 	@echo "make teacher      the book with solutions (the same as make book)"
 	@echo "make student      the book without solutions, in _build/student/_build/html"
 	@echo "make assignments  student notebooks + softmax_lib, in _build/assignments(.zip)"
+	@echo "make pdf    the whole book as one PDF: _build/latex/book.pdf (XeLaTeX)"
+	@echo "make lab    JupyterLab on this checkout; the .md chapters open as notebooks"
+	@echo "make binder-check  install binder/ into a clean venv, as Binder does, and run a chapter"
 	@echo "make clean  remove _build and .venv"
 
 # Recreate the environment from scratch when any requirement changes, so that a
@@ -51,7 +54,7 @@ book: $(STAMP)
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check softmax_lib tests bench tools
 	$(BIN)/ruff format --check softmax_lib tests bench tools
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest -m "not browser and not binder"
 	$(MAKE) --no-print-directory book
 	$(BIN)/python -m pytest -m browser tests/test_site.py
 
@@ -67,6 +70,46 @@ browser-deps:
 	    echo "!!! Chromium is missing and cannot be installed here: BROWSER TESTS WILL BE SKIPPED !!!"; \
 	  fi; \
 	fi
+
+# The book as a PDF, through LaTeX (XeLaTeX from Debian's TeX Live). Chapters are not
+# executed again: the latex builder reads the same execution cache as make book.
+TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
+  texlive-fonts-recommended texlive-plain-generic fonts-freefont-otf latexmk
+
+pdf: $(STAMP) pdf-deps
+	@if [ "$$(cat _build/.cache-key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
+	  echo "softmax_lib or the pins changed (or no previous build): building from clean"; \
+	  rm -rf _build; mkdir -p _build; echo "$(CACHE_KEY)" > _build/.cache-key; fi
+	$(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
+	@test -s _build/latex/book.pdf
+	@if grep -q "Missing character" _build/latex/book.log; then \
+	  grep "Missing character" _build/latex/book.log | sort -u; \
+	  echo "make pdf: the fonts lack the characters above"; exit 1; fi
+	@echo "The book as a PDF: _build/latex/book.pdf"
+
+pdf-deps:
+	@if ! command -v xelatex >/dev/null || ! command -v latexmk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing XeLaTeX and latexmk from Debian's TeX Live for make pdf"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends $(TEX_PACKAGES); \
+	  else \
+	    echo "make pdf needs XeLaTeX and latexmk: apt-get install $(TEX_PACKAGES)"; exit 1; \
+	  fi; \
+	fi
+
+# JupyterLab with the book's environment. The chapters are MyST Markdown: tell JupyterLab (in
+# this .venv only, not your user settings) to open .md files as notebooks through jupytext.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+lab: $(STAMP)
+	mkdir -p $(dir $(LAB_SETTINGS))
+	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
+	$(BIN)/jupyter lab
+
+# Binder, the way repo2docker reads binder/: a clean venv from binder/requirements.txt,
+# postBuild, then one chapter executed there (a few minutes: it installs the whole stack).
+binder-check: $(STAMP)
+	$(BIN)/python -m pytest -m binder tests/test_binder.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check softmax_lib tests bench tools

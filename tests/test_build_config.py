@@ -58,10 +58,64 @@ def test_github_workflow_runs_ci_and_publishes_the_site():
     assert "deploy-pages" in workflow["jobs"]["deploy"]["steps"][0]["uses"]
 
 
-def test_binder_reads_the_pinned_requirements_and_python_version():
-    # repo2docker installs requirements.txt (which installs softmax_lib with -e . and
-    # jupytext, so the .md chapters open as notebooks) on the Python of runtime.txt.
-    assert (ROOT / "runtime.txt").read_text().strip() == "python-3.11"
-    requirements = (ROOT / "requirements.txt").read_text().splitlines()
-    assert "-e ." in requirements
-    assert any(line.startswith("jupytext==") for line in requirements)
+def test_ci_builds_the_pdf_and_checks_binder():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make pdf" in ci and "make binder-check" in ci
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--builder pdflatex" in makefile
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["latex"] == {**config["latex"], "latex_engine": "xelatex"}
+    assert config["latex"]["use_jupyterbook_latex"] is False  # no 1.4 GB font package
+    # The workflow installs the same TeX packages as make pdf would.
+    packages = re.search(r"^TEX_PACKAGES := (.*?)\n\n", makefile, re.M | re.S)[1]
+    workflow = (ROOT / ".github" / "workflows" / "book.yml").read_text()
+    for package in packages.replace("\\", " ").split():
+        assert package in workflow, package
+
+
+def test_workflow_publishes_the_notebooks_colab_opens():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("launch", ROOT / "tools" / "launch.py")
+    launch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launch)
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    job = workflow["jobs"]["notebooks"]
+    assert job["permissions"] == {"contents": "write"} and job["needs"] == "build"
+    push = job["steps"][-1]["run"]
+    assert f"git init -q -b {launch.NOTEBOOKS_BRANCH}" in push
+    assert push.rstrip().endswith(f" {launch.NOTEBOOKS_BRANCH}")
+    collect = " ".join(s.get("run", "") for s in workflow["jobs"]["build"]["steps"])
+    assert "_build/html/_sources" in collect and "*.ipynb" in collect
+
+
+def test_launch_repository_resolution(monkeypatch, tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("launch", ROOT / "tools" / "launch.py")
+    launch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launch)
+    for name in ("BOOK_REPOSITORY_URL", "GITHUB_REPOSITORY", "GITHUB_SERVER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    # No git repository at all: the placeholder, and the build says so.
+    assert launch.repository_url("", cwd=tmp_path) == (launch.PLACEHOLDER, "placeholder")
+    assert launch.repository_url("https://github.com/a/b/", cwd=tmp_path)[0] == (
+        "https://github.com/a/b"
+    )
+    monkeypatch.setenv("GITHUB_REPOSITORY", "fork/book")
+    assert launch.repository_url("https://github.com/a/b") == (
+        "https://github.com/fork/book",
+        "GITHUB_REPOSITORY",
+    )
+    monkeypatch.setenv("BOOK_REPOSITORY_URL", "https://github.com/me/mine")
+    assert launch.repository_url("")[0] == "https://github.com/me/mine"
+    for remote in (
+        "git@github.com:o/n.git",
+        "https://github.com/o/n.git",
+        "https://github.com/o/n",
+    ):
+        match = launch._GITHUB.match(remote)
+        assert (match["owner"], match["name"]) == ("o", "n")
+    assert launch.colab_url("https://github.com/o/n", "chapters/01-softmax") == (
+        "https://colab.research.google.com/github/o/n/blob/notebooks/chapters/01-softmax.ipynb"
+    )

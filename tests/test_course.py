@@ -74,6 +74,23 @@ def test_student_sources_have_no_solutions(tmp_path):
     assert course.find_leaks(ROOT / "chapters", [tmp_path / "student"]) == []
 
 
+def test_student_edition_has_no_button_to_the_repository_and_its_solutions(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    course.write_student_sources(tmp_path / "student")
+    teacher = yaml.safe_load((ROOT / "_config.yml").read_text())
+    student = yaml.safe_load((tmp_path / "student" / "_config.yml").read_text())
+    assert teacher["launch_buttons"]["binderhub_url"] and teacher["launch_buttons"]["colab_url"]
+    assert student["launch_buttons"] == {
+        k: v for k, v in teacher["launch_buttons"].items() if not k.endswith("_url")
+    }
+    assert student["launch_buttons"]["thebe"] is True  # live code runs the student page
+    assert student["sphinx"]["config"]["launch_repository_button"] is False
+    # Everything else is the teacher's configuration, and the extension it needs is copied.
+    for key in ("execute", "parse", "html", "bibtex_bibfiles", "exclude_patterns"):
+        assert student[key] == teacher[key]
+    assert (tmp_path / "student" / "tools" / "launch.py").exists()
+
+
 def test_assignment_bundle_has_student_notebooks_only(tmp_path):
     jupytext = pytest.importorskip("jupytext")
     archive = course.write_assignments(tmp_path / "assignments")

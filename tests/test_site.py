@@ -199,3 +199,123 @@ def test_dark_mode_toggle(visit):
     background = v.page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     if theme() == "dark":
         assert background != "rgb(255, 255, 255)"
+
+
+# --------------------------------------------------------------- launching and downloading
+
+
+def _launch_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("launch", ROOT / "tools" / "launch.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def chapter_pages():
+    return [p for p in toc_pages() if re.match(r"chapters/\d\d-", p)]
+
+
+def test_every_chapter_has_binder_colab_thebe_and_downloads(visit, server):
+    launch = _launch_module()
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo_url, _ = launch.repository_url(config["repository"]["url"], cwd=ROOT)
+    owner, name = launch.owner_and_name(repo_url)
+    branch = config["repository"]["branch"]
+    for page in chapter_pages():
+        v = visit(f"{page}.html")
+        links = v.page.locator(".dropdown-launch-buttons a").evaluate_all(
+            "as => as.map(a => [a.innerText.trim(), a.href])"
+        )
+        links = dict(links)
+        assert links["Binder"] == (
+            f"https://mybinder.org/v2/gh/{owner}/{name}/{branch}?urlpath=lab/tree/{page}.md"
+        )
+        assert links["Colab"] == launch.colab_url(repo_url, page)
+        assert links["Colab"].endswith(f"/blob/{launch.NOTEBOOKS_BRANCH}/{page}.ipynb")
+        # Thebe: the button is there, configured for this repository, and the page's
+        # setup cell (its imports) is tagged to run first when the kernel starts.
+        assert v.page.locator("button:has-text('Live Code')").count() == 1
+        thebe = v.page.locator("script[type='text/x-thebe-config']").inner_text()
+        assert f'repo: "{owner}/{name}"' in thebe and f'ref: "{branch}"' in thebe
+        first_cell = v.page.locator("article div.cell").first
+        assert "tag_thebe-init" in first_cell.get_attribute("class")
+        assert "import" in first_cell.inner_text()
+        # Downloads: the source and the generated notebook, both served.
+        downloads = dict(
+            v.page.locator(".dropdown-download-buttons a").evaluate_all(
+                "as => as.map(a => [a.innerText.trim(), a.href])"
+            )
+        )
+        assert downloads[".md"].endswith(f"_sources/{page}.md")
+        assert downloads[".ipynb"].endswith(f"_sources/{page}.ipynb")
+        for url in (downloads[".md"], downloads[".ipynb"]):
+            assert v.context.request.get(url).status == 200
+
+
+def _generated(page):
+    import nbformat
+
+    path = SITE / "_sources" / f"{page}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    return nb
+
+
+def test_generated_notebooks_carry_the_colab_setup_cell():
+    from packaging.requirements import Requirement
+
+    launch = _launch_module()
+    import myst_nb
+
+    for page in chapter_pages():
+        nb = _generated(page)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        setup = code[0]
+        assert launch.SETUP_MARKER in setup.source
+        assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("(")
+        pip_line = next(line for line in setup.source.splitlines() if "%pip install" in line)
+        specs = [Requirement(s) for s in re.findall(r'"([^"]+)"', pip_line)]
+        assert [s.name for s in specs] == ["softmax_lib", "myst-nb"]
+        assert specs[0].url.startswith("git+https://github.com/")
+        assert str(specs[1].specifier) == f"=={myst_nb.__version__}"
+
+
+def test_a_generated_notebook_executes_as_in_colab(tmp_path):
+    """Open the generated notebook of chapter 1 and run it from a clean kernel.
+
+    Colab is simulated: a ``google.colab`` module exists, and ``%pip`` records its arguments
+    instead of installing (this machine is offline; softmax_lib and MyST-NB are installed).
+    """
+    import nbclient
+    import nbformat
+
+    page = chapter_pages()[0]
+    nb = _generated(page)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    fake_colab = nbformat.v4.new_code_cell(
+        "import sys, types\n"
+        "from IPython.core.magic import register_line_magic\n"
+        'sys.modules["google.colab"] = types.ModuleType("google.colab")\n'
+        "pip_calls = []\n"
+        "\n"
+        "def pip(line):\n"
+        "    pip_calls.append(line)\n"
+        "\n"
+        "register_line_magic(pip)\n"
+    )
+    report = nbformat.v4.new_code_cell("print(pip_calls)")
+    nb.cells = [fake_colab, *nb.cells, report]
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
+    assert not errors
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert "install --quiet" in printed and "git+https://github.com/" in printed

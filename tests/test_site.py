@@ -319,3 +319,19 @@ def test_a_generated_notebook_executes_as_in_colab(tmp_path):
     assert not errors
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert "install --quiet" in printed and "git+https://github.com/" in printed
+
+
+def test_versions_page_is_a_table_of_the_installed_pins(visit):
+    from importlib.metadata import version
+
+    v = visit("chapters/versions.html")
+    assert "|---|" not in v.text()  # the Markdown was rendered, not printed
+    rows = v.page.locator("article table tbody tr").evaluate_all(
+        "rows => rows.map(r => Array.from(r.cells, c => c.innerText.trim()))"
+    )
+    table = dict(row[:2] for row in rows)
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name = line.split("==")[0].strip()
+            assert table[name] == version(name), name
+    assert table["softmax_lib"].startswith(version("softmax_lib"))

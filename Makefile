@@ -19,7 +19,7 @@ help:
 	@echo "make lock   re-pin constraints.txt from the current .venv"
 	@echo "make teacher      the book with solutions (the same as make book)"
 	@echo "make student      the book without solutions, in _build/student/_build/html"
-	@echo "make assignments  student notebooks + softmax_lib, in _build/assignments(.zip)"
+	@echo "make assignments  graded nbgrader assignments: _build/assignments(-teacher|-student).zip"
 	@echo "make pdf    the whole book as one PDF: _build/latex/book.pdf (XeLaTeX)"
 	@echo "make lab    JupyterLab on this checkout; the .md chapters open as notebooks"
 	@echo "make binder-check  install binder/ into a clean venv, as Binder does, and run a chapter"
@@ -38,25 +38,34 @@ $(STAMP): $(REQS)
 # The execution cache is keyed on the library and the pins: when either changes, the
 # whole _build (Sphinx environment and jupyter-cache) is discarded and every page re-runs.
 CACHE_KEY = $(shell cat $(REQS) $$(find softmax_lib -name '*.py' | sort) | sha256sum | cut -c1-16)
+# The notebooks the build renders for download, Colab, Binder and the assignments depend on
+# the renderer and the configuration: when they change, every page is written again (--all),
+# from the execution cache.
+RENDER_KEY = $(shell cat tools/launch.py tools/notebooks.py _config.yml _toc.yml | sha256sum | cut -c1-16)
 
 book: $(STAMP)
 	@if [ "$$(cat _build/.cache-key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
 	  echo "softmax_lib or the pins changed (or no previous build): building from clean"; \
 	  rm -rf _build; fi
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	@all=""; if [ "$$(cat _build/.render-key 2>/dev/null)" != "$(RENDER_KEY)" ]; then all="--all"; fi; \
+	  echo "$(BIN)/jupyter-book build . -W -n --keep-going $$all"; \
+	  $(BIN)/jupyter-book build . -W -n --keep-going $$all
 	@echo "$(CACHE_KEY)" > _build/.cache-key
+	@echo "$(RENDER_KEY)" > _build/.render-key
 	@echo
 	@echo "The book is in _build/html. Open _build/html/index.html in a browser, or serve it:"
 	@echo "  $(BIN)/python -m http.server --directory _build/html 8000   (then visit http://127.0.0.1:8000)"
 
-# make test: lint, the unit and chapter tests, then the browser suite against a fresh build
-# of the site (the build is cached, so make book afterwards costs nothing).
+# make test: lint, the unit and chapter tests, then a fresh build of the site and the tests
+# of what it built: the browser suite, the rendered notebooks, and nbgrader grading real
+# submissions (the build is cached, so make book afterwards costs nothing).
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check softmax_lib tests bench tools
 	$(BIN)/ruff format --check softmax_lib tests bench tools
-	$(BIN)/python -m pytest -m "not browser and not binder"
+	$(BIN)/python -m pytest -m "not browser and not binder and not built"
 	$(MAKE) --no-print-directory book
-	$(BIN)/python -m pytest -m browser tests/test_site.py
+	$(BIN)/python -m pytest -m "browser or built" tests/test_site.py tests/test_notebooks.py \
+	  tests/test_grading.py
 
 # The browser suite drives Debian's Chromium. Install it where we can (root with apt-get);
 # otherwise say loudly that the browser tests will be skipped (CI fails instead of skipping).
@@ -98,13 +107,14 @@ pdf-deps:
 	  fi; \
 	fi
 
-# JupyterLab with the book's environment. The chapters are MyST Markdown: tell JupyterLab (in
-# this .venv only, not your user settings) to open .md files as notebooks through jupytext.
+# JupyterLab with the book's environment, on the chapters as the book shows them (the
+# notebooks make book renders, in _build/notebooks/teacher). The .md sources open as notebooks
+# too (jupytext; set in this .venv only, not your user settings), for editing.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
-lab: $(STAMP)
+lab: book
 	mkdir -p $(dir $(LAB_SETTINGS))
 	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
-	$(BIN)/jupyter lab
+	$(BIN)/jupyter lab _build/notebooks/teacher/chapters/01-softmax.ipynb
 
 # Binder, the way repo2docker reads binder/: a clean venv from binder/requirements.txt,
 # postBuild, then one chapter executed there (a few minutes: it installs the whole stack).
@@ -127,10 +137,13 @@ student: $(STAMP)
 	$(BIN)/python tools/course.py check-leaks _build/student/_build/html _build/student-src
 	@echo "Student edition (no solutions): _build/student/_build/html"
 
-assignments: $(STAMP)
+# The graded assignments: an nbgrader course made from the notebooks make book renders, and
+# the students' bundle (its release). The leak check reads everything students receive.
+assignments: book
 	$(BIN)/python tools/course.py assignments _build/assignments
-	$(BIN)/python tools/course.py check-leaks _build/assignments
-	@echo "Upload _build/assignments.zip (or the notebooks in _build/assignments) to your course site."
+	$(BIN)/python tools/course.py check-leaks _build/assignments/release _build/assignments-student
+	@echo "Teacher: the nbgrader course in _build/assignments (zip: _build/assignments-teacher.zip);"
+	@echo "read its README.md. Students: _build/assignments-student.zip."
 
 lock: $(STAMP)
 	echo "# Every package of the environment, pinned (make lock); installs use it as a constraint." > constraints.txt

@@ -11,10 +11,19 @@ but never the expected numbers: the point is that you find the fix. The returned
 :class:`CheckReport` has ``passed`` and ``score`` for grading.
 
 Your function is called as ``fn(x)`` with a NumPy array and must work along the last axis.
+
+``strict=True`` adds what a graded exercise asks for as well: the function is written with
+NumPy alone (it calls no softmax from a library, this one included), and it rejects complex
+input with a ``TypeError`` or ``ValueError`` instead of returning complex numbers. Graders
+call :meth:`CheckReport.require` with the names of the checks a test cell awards points for.
 """
 
 from __future__ import annotations
 
+import builtins
+import dis
+import textwrap
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,7 +31,17 @@ import numpy as np
 
 from softmax_lib.core import log_softmax, logsumexp, softmax
 
-__all__ = ["CheckReport", "CheckResult", "check_log_softmax", "check_logsumexp", "check_softmax"]
+__all__ = [
+    "CheckReport",
+    "CheckResult",
+    "check_log_softmax",
+    "check_logsumexp",
+    "check_softmax",
+    "library_calls",
+]
+
+# Packages whose functions a from-scratch implementation may not call.
+LIBRARIES = ("softmax_lib", "scipy", "torch", "tensorflow", "keras", "jax", "sklearn", "optax")
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,36 @@ class CheckReport:
     def score(self) -> float:
         """The fraction of checks passed, in [0, 1]."""
         return sum(r.passed for r in self.results) / len(self.results) if self.results else 0.0
+
+    def require(self, *names: str) -> None:
+        """Raise ``AssertionError`` with the feedback of each named check that failed.
+
+        A grader awards a test cell's points for the checks it names; the message tells the
+        student what went wrong, never the expected output.
+
+        Raises
+        ------
+        AssertionError
+            If any of the named checks failed.
+        ValueError
+            If a name is not one of this report's checks.
+        """
+        known = {r.name: r for r in self.results}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(
+                f"`names` must be checks of this report ({', '.join(map(repr, known))}); "
+                f"got {unknown[0]!r}."
+            )
+        failed = [known[n] for n in names if not known[n].passed]
+        if failed:
+            raise AssertionError(
+                "\n"
+                + "\n".join(
+                    textwrap.fill(f"[{r.name}] {r.feedback}", 88, subsequent_indent="    ")
+                    for r in failed
+                )
+            )
 
     def __str__(self) -> str:
         lines = [f"Checking your {self.function}:"]
@@ -209,7 +258,92 @@ def _common_checks(
     c.record("leaves its input unchanged", err)
 
 
-def check_softmax(fn: Callable, *, verbose: bool = True) -> CheckReport:
+def library_calls(fn: Callable) -> list[str]:
+    """Return the names in `fn` (and the functions it calls) that come from a library.
+
+    A global or closure name counts when it refers to a module, function or object of one
+    of :data:`LIBRARIES`; NumPy and the standard library are allowed. Helper functions
+    written in the same notebook are followed, so hiding a call in a helper does not help.
+    """
+    found: list[str] = []
+    seen: set[int] = set()
+
+    def origin(obj) -> str:
+        if isinstance(obj, types.ModuleType):
+            return obj.__name__
+        return getattr(obj, "__module__", None) or ""
+
+    def visit(code: types.CodeType, namespace: dict, closure: dict) -> None:
+        for instruction in dis.get_instructions(code):
+            name = instruction.argval
+            if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                obj = namespace.get(name, getattr(builtins, name, None))
+            elif instruction.opname == "LOAD_DEREF" and name in closure:
+                obj = closure[name]
+            else:
+                continue
+            if origin(obj).split(".")[0] in LIBRARIES:
+                if name not in found:
+                    found.append(name)
+            elif isinstance(obj, types.FunctionType):
+                follow(obj)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                visit(const, namespace, closure)
+
+    def follow(function: types.FunctionType) -> None:
+        if id(function) in seen:
+            return
+        seen.add(id(function))
+        cells = function.__closure__ or ()
+        closure = {}
+        for name, cell in zip(function.__code__.co_freevars, cells, strict=True):
+            try:
+                closure[name] = cell.cell_contents
+            except ValueError:  # an empty cell: nothing to look at
+                pass
+        visit(function.__code__, function.__globals__, closure)
+
+    if not isinstance(fn, types.FunctionType):  # a builtin, a ufunc, a callable object
+        return [getattr(fn, "__name__", repr(fn))] if origin(fn).split(".")[0] in LIBRARIES else []
+    if origin(fn).split(".")[0] in LIBRARIES:  # a library function handed in directly
+        return [fn.__name__]
+    follow(fn)
+    return found
+
+
+def _strict_checks(c: _Checker) -> None:
+    """Record the checks a graded exercise adds: NumPy only, and invalid input rejected."""
+    used = library_calls(c.fn)
+    c.record(
+        "written from scratch (NumPy only)",
+        None
+        if not used
+        else (
+            f"your {c.name} uses {', '.join(used)} from a library; the exercise is to write "
+            "it yourself with NumPy."
+        ),
+    )
+    complex_input = np.array([1.0 + 1.0j, 2.0])
+    try:
+        out = c.fn(complex_input.copy())
+    except (TypeError, ValueError):
+        err = None
+    except Exception as error:
+        err = (
+            f"your {c.name} raised {type(error).__name__} for complex input; raise TypeError "
+            "(the wrong kind of input) with a message that says what was expected."
+        )
+    else:
+        err = (
+            f"your {c.name} returned {np.asarray(out).dtype} values for complex input "
+            f"{_show(complex_input)}, but logits are real numbers. Raise TypeError with a "
+            "message that says so."
+        )
+    c.record("complex input is rejected", err)
+
+
+def check_softmax(fn: Callable, *, verbose: bool = True, strict: bool = False) -> CheckReport:
     r"""Check a softmax implementation along the last axis and explain any failure.
 
     Parameters
@@ -218,6 +352,8 @@ def check_softmax(fn: Callable, *, verbose: bool = True) -> CheckReport:
         Your function: takes a NumPy array, returns the softmax along the last axis.
     verbose : bool, default: True
         Print the report.
+    strict : bool, default: False
+        Also check that `fn` is written with NumPy alone and rejects complex input.
 
     Returns
     -------
@@ -263,12 +399,14 @@ def check_softmax(fn: Callable, *, verbose: bool = True) -> CheckReport:
         if err is None and not _close(out, np.array([1.0]), 0, 1e-12):
             err = "your softmax of a single logit should be certain of its only class."
         c.record("a single class", err)
+        if strict:
+            _strict_checks(c)
     if verbose:
         print(c.report)
     return c.report
 
 
-def check_log_softmax(fn: Callable, *, verbose: bool = True) -> CheckReport:
+def check_log_softmax(fn: Callable, *, verbose: bool = True, strict: bool = False) -> CheckReport:
     r"""Check a log-softmax implementation along the last axis and explain any failure.
 
     Parameters
@@ -277,6 +415,8 @@ def check_log_softmax(fn: Callable, *, verbose: bool = True) -> CheckReport:
         Your function: takes a NumPy array, returns log-softmax along the last axis.
     verbose : bool, default: True
         Print the report.
+    strict : bool, default: False
+        Also check that `fn` is written with NumPy alone and rejects complex input.
 
     Returns
     -------
@@ -328,12 +468,14 @@ def check_log_softmax(fn: Callable, *, verbose: bool = True) -> CheckReport:
             elif not _close(out, log_softmax(far), 1e-12, 1e-12):
                 err = f"your log_softmax({_show(far)}) is finite but not right."
         c.record("a probability that underflows", err)
+        if strict:
+            _strict_checks(c)
     if verbose:
         print(c.report)
     return c.report
 
 
-def check_logsumexp(fn: Callable, *, verbose: bool = True) -> CheckReport:
+def check_logsumexp(fn: Callable, *, verbose: bool = True, strict: bool = False) -> CheckReport:
     r"""Check a log-sum-exp implementation along the last axis and explain any failure.
 
     Parameters
@@ -343,6 +485,8 @@ def check_logsumexp(fn: Callable, *, verbose: bool = True) -> CheckReport:
         removing that axis (a 2-D input of shape ``(N, C)`` gives shape ``(N,)``).
     verbose : bool, default: True
         Print the report.
+    strict : bool, default: False
+        Also check that `fn` is written with NumPy alone and rejects complex input.
 
     Returns
     -------
@@ -381,6 +525,8 @@ def check_logsumexp(fn: Callable, *, verbose: bool = True) -> CheckReport:
                 "close to -1000. The same shift by the largest logit fixes it."
             ),
         )
+        if strict:
+            _strict_checks(c)
     if verbose:
         print(c.report)
     return c.report

@@ -20,14 +20,18 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
+SHOTS = ROOT / "_build" / "screenshots"
 CHAPTER = "06-frameworks.md"  # imports NumPy, SciPy, SymPy, PyTorch, TensorFlow, JAX, optax
 
 # What a copy of the repository needs for Binder: everything tracked except build output.
@@ -92,10 +96,28 @@ def test_every_chapter_import_is_a_pinned_requirement_or_the_standard_library():
         assert provided in pins or provided == "-e .", f"chapters import {module}: not pinned"
 
 
-@pytest.mark.binder
-def test_a_chapter_runs_in_a_fresh_binder_environment(tmp_path):
+def _unavailable(reason):
+    if os.environ.get("CI"):
+        pytest.fail(f"the Binder tests cannot run in CI: {reason}")
+    pytest.skip(f"BINDER TESTS SKIPPED: {reason}")
+
+
+@pytest.fixture(scope="module")
+def binder(tmp_path_factory):
+    """The notebooks branch, installed the way repo2docker installs it, in a clean venv.
+
+    Binder launches the rendered notebooks from the notebooks branch (tools/launch.py), which
+    ``python tools/notebooks.py branch`` assembles from the build: that tree is what is
+    installed here, with repo2docker's own command, so the test covers what Binder builds.
+    """
+    sys.path.insert(0, str(ROOT / "tools"))
+    import notebooks
+
+    if not list((ROOT / "_build" / "notebooks" / "teacher" / "chapters").glob("*.ipynb")):
+        _unavailable("no rendered notebooks in _build/notebooks (run make book)")
+    tmp_path = tmp_path_factory.mktemp("binder")
     repo = tmp_path / "repo"
-    shutil.copytree(ROOT, repo, ignore=IGNORE)
+    notebooks.write_branch(repo)
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", str(venv)])
     bin_dir = venv / "bin"
@@ -116,9 +138,15 @@ def test_a_chapter_runs_in_a_fresh_binder_environment(tmp_path):
     # repo2docker's assemble step, verbatim, from the repository root.
     run(["pip", "install", "--no-cache-dir", "-r", "binder/requirements.txt"], cwd=repo, env=env)
     run([str(repo / "binder" / "postBuild")], cwd=repo, env=env)
+    return {"repo": repo, "bin": bin_dir, "env": env, "home": tmp_path / "home"}
 
-    # postBuild made JupyterLab open MyST Markdown as a notebook.
-    settings = list((tmp_path / "home").rglob("*.json"))
+
+@pytest.mark.binder
+def test_a_chapter_runs_in_a_fresh_binder_environment(binder, tmp_path):
+    repo, bin_dir, env = binder["repo"], binder["bin"], binder["env"]
+
+    # postBuild made JupyterLab open MyST Markdown as a notebook (for the .md sources).
+    settings = list(binder["home"].rglob("*.json"))
     viewers = {}
     for path in settings:
         viewers.update(
@@ -128,7 +156,7 @@ def test_a_chapter_runs_in_a_fresh_binder_environment(tmp_path):
         )
     assert viewers.get("markdown") == "Jupytext Notebook", settings
 
-    # softmax_lib comes from the copy (editable install), and every chapter import works.
+    # softmax_lib comes from the branch (editable install), and every chapter import works.
     modules = imported_modules()
     probe = (
         "import importlib, softmax_lib\n"
@@ -138,13 +166,189 @@ def test_a_chapter_runs_in_a_fresh_binder_environment(tmp_path):
     out = run([str(bin_dir / "python"), "-c", probe], cwd=repo / "chapters", env=env)
     assert Path(out.stdout.strip()).is_relative_to(repo)
 
-    # Execute one chapter with that environment's own kernel, as a Binder reader would.
+    # Execute the rendered chapter with that environment's own kernel, as a Binder reader
+    # would (Run All Cells): the code cells of the notebook Binder opens.
     notebook = tmp_path / "chapter.ipynb"
     run(
-        ["jupytext", "--to", "ipynb", "--execute", "--output", str(notebook), CHAPTER],
+        [
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--ExecutePreprocessor.timeout=600",
+            "--output",
+            str(notebook),
+            f"{Path(CHAPTER).stem}.ipynb",
+        ],
         cwd=repo / "chapters",
         env=env,
     )
     cells = json.loads(notebook.read_text())["cells"]
     outputs = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
     assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
+
+
+# --------------------------------------------------------------------------- JupyterLab
+
+# What JupyterLab shows instead of rendering: MyST roles and directives, the book's macros.
+RAW = re.compile(
+    r"\{(?:glue|eq|cite|doc|ref|numref|exercise|solution|tab)[\w:-]*\}|^\s*(?:```|:::)\{"
+    r"|\\(?:softmax|lse|hardmax)\b",
+    re.M,
+)
+
+
+@pytest.fixture(scope="module")
+def lab(binder, tmp_path_factory):
+    """JupyterLab from the Binder environment, on 127.0.0.1, serving the notebooks branch.
+
+    Beside the branch's chapters (what Binder opens) it serves the chapter notebook the
+    website's download button offers, and the student edition's. The only settings changed
+    from Binder's are display ones: every cell is rendered at once (no lazy windowing, so
+    the whole notebook can be read), and no news pop-up.
+    """
+    import urllib.request
+
+    repo, env = binder["repo"], dict(binder["env"])
+    site = ROOT / "_build" / "html" / "_sources" / "chapters" / "01-softmax.ipynb"
+    student = ROOT / "_build" / "notebooks" / "student" / "chapters" / "01-softmax.ipynb"
+    for source, folder in ((site, "download"), (student, "student")):
+        (repo / folder).mkdir(exist_ok=True)
+        shutil.copy2(source, repo / folder / source.name)
+    settings = tmp_path_factory.mktemp("lab-settings")
+    for plugin, value in {
+        "notebook-extension/tracker": {"windowingMode": "none"},
+        "apputils-extension/notification": {"fetchNews": "false"},
+    }.items():
+        path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
+    token = "softmax-computed-test"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            str(binder["bin"] / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--ServerApp.token={token}",
+            f"--ServerApp.root_dir={repo}",
+            "--LabApp.news_url=None",
+        ],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start within a minute")
+        yield base, token
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright import sync_api
+
+    chromium = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        _unavailable(f"Chromium not found at {chromium}")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def open_in_lab(browser, lab, path, shot):
+    """Open a notebook as Binder's urlpath does; return (page, rendered text, errors)."""
+    base, token = lab
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/lab/tree/{path}?token={token}")
+    page.wait_for_selector(".jp-Notebook .jp-MarkdownOutput", timeout=120_000)
+    # Wait for MathJax to typeset everything: the count of typeset nodes stops growing.
+    seen = -1
+    for _ in range(60):
+        page.wait_for_timeout(500)
+        count = page.locator(".jp-Notebook mjx-container").count()
+        if count == seen and count > 0:
+            break
+        seen = count
+    text = "\n".join(page.locator(".jp-Notebook .jp-MarkdownOutput").all_inner_texts())
+    heading = page.locator(".jp-Notebook h3", has_text="Exercise 1.5").first
+    heading.evaluate("e => e.scrollIntoView()")
+    page.wait_for_timeout(500)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / shot))
+    return page, text, errors
+
+
+def check_reads_like_the_book(page, text, errors):
+    from softmax_lib import logsumexp, softmax
+
+    assert errors == []
+    assert RAW.findall(text) == []
+    assert page.locator("mjx-merror").count() == 0, "a MathJax error"
+    assert page.locator(".jp-Notebook mjx-container").count() > 50
+    # Glued numbers, as a fresh softmax_lib computation gives them.
+    z = np.array([2.0, 1.0, 0.1])
+    p = softmax(z)
+    for expected in (f"{p[0]:.3f}", f"{p[-1]:.3f}", f"{float(logsumexp(z)):.4f}"):
+        assert expected in text
+    exercises = page.locator(".jp-Notebook h3").all_inner_texts()
+    assert [e for e in exercises if e.startswith("Exercise")] == [
+        f"Exercise 1.{k}" for k in range(1, 6)
+    ]
+    # Equation numbers and links to the published page.
+    assert "(1.1)" in text
+    assert page.locator(".jp-MarkdownOutput a[href*='chapters/01-softmax.html#equation-']").count()
+
+
+@pytest.mark.binder
+@pytest.mark.parametrize(
+    ("path", "shot"),
+    [
+        ("chapters/01-softmax.ipynb", "jupyterlab-binder.png"),
+        ("download/01-softmax.ipynb", "jupyterlab-download.png"),
+    ],
+)
+def test_jupyterlab_shows_the_chapter_as_the_book_does(binder, lab, browser, path, shot):
+    page, text, errors = open_in_lab(browser, lab, path, shot)
+    check_reads_like_the_book(page, text, errors)
+    # Teacher edition: every solution is there, in a collapsed section.
+    assert page.locator(".jp-Notebook h4", has_text="Solution to Exercise").count() == 5
+    assert page.locator(".jp-showHiddenCellsButton").count() == 5
+    assert not page.get_by_text("T_star = brentq").first.is_visible()
+    page.locator(".jp-showHiddenCellsButton").first.click()
+    assert page.get_by_text("T_star = brentq").first.is_visible()
+    page.close()
+
+
+@pytest.mark.binder
+def test_jupyterlab_shows_the_student_notebook_without_solutions(binder, lab, browser):
+    page, text, errors = open_in_lab(
+        browser, lab, "student/01-softmax.ipynb", "jupyterlab-student.png"
+    )
+    check_reads_like_the_book(page, text, errors)
+    assert "Solution" not in text and page.locator(".jp-showHiddenCellsButton").count() == 0
+    assert page.get_by_text("brentq").count() == 0
+    code = "\n".join(page.locator(".jp-Notebook .jp-InputArea-editor").all_inner_texts())
+    assert "raise NotImplementedError()" in code and "# Your answer to exercise" in code
+    page.close()

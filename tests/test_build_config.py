@@ -1,5 +1,6 @@
 """The promises of the build, checked in its configuration files."""
 
+import os
 import re
 from pathlib import Path
 
@@ -85,8 +86,41 @@ def test_workflow_publishes_the_notebooks_colab_opens():
     push = job["steps"][-1]["run"]
     assert f"git init -q -b {launch.NOTEBOOKS_BRANCH}" in push
     assert push.rstrip().endswith(f" {launch.NOTEBOOKS_BRANCH}")
-    collect = " ".join(s.get("run", "") for s in workflow["jobs"]["build"]["steps"])
-    assert "_build/html/_sources" in collect and "*.ipynb" in collect
+    steps = workflow["jobs"]["build"]["steps"]
+    collect = " ".join(s.get("run", "") for s in steps)
+    assert "tools/notebooks.py branch _build/notebooks-branch" in collect
+    upload = next(s for s in steps if s.get("with", {}).get("name") == "notebooks")
+    assert upload["with"]["path"] == "_build/notebooks-branch"
+
+
+def test_notebooks_branch_carries_what_binder_needs(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import notebooks
+
+    built = tmp_path / "built"
+    (built / "chapters").mkdir(parents=True)
+    (built / "chapters" / "01-softmax.ipynb").write_text("{}")
+    notebooks.write_branch(tmp_path / "branch", built, commit="abc123")
+    branch = tmp_path / "branch"
+    assert (branch / "chapters" / "01-softmax.ipynb").exists()
+    for name in (
+        "binder/requirements.txt",
+        "binder/runtime.txt",
+        "binder/postBuild",
+        "requirements.txt",
+        "constraints.txt",
+        "pyproject.toml",
+        "softmax_lib/__init__.py",
+    ):
+        assert (branch / name).exists(), name
+    assert os.access(branch / "binder" / "postBuild", os.X_OK)
+    assert "abc123" in (branch / "README.md").read_text()
+    # binder/requirements.txt names its files relative to binder/: all of them are there.
+    for line in (branch / "binder" / "requirements.txt").read_text().splitlines():
+        if line.startswith(("-r ", "-c ")):
+            assert (branch / "binder" / line.split()[1]).resolve().exists(), line
 
 
 def test_launch_repository_resolution(monkeypatch, tmp_path):

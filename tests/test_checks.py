@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from softmax_lib import log_softmax, logsumexp, softmax
-from softmax_lib.checks import check_log_softmax, check_logsumexp, check_softmax
+from softmax_lib.checks import check_log_softmax, check_logsumexp, check_softmax, library_calls
 
 
 def good_softmax(z):
@@ -156,3 +156,55 @@ def test_feedback_never_reveals_the_expected_values(fn):
 def test_check_needs_a_function():
     with pytest.raises(TypeError, match="`fn` must be a function"):
         check_softmax("softmax")
+
+
+def strict_softmax(z):
+    z = np.asarray(z)
+    if np.iscomplexobj(z):
+        raise TypeError("`z` must be real-valued.")
+    return good_softmax(z)
+
+
+def test_strict_checks_pass_a_from_scratch_implementation_that_rejects_complex_input():
+    report = check_softmax(strict_softmax, strict=True, verbose=False)
+    assert report.passed, str(report)
+    names = [r.name for r in report.results]
+    assert "written from scratch (NumPy only)" in names and "complex input is rejected" in names
+
+
+def test_strict_checks_catch_a_library_call_even_inside_a_helper():
+    def helper(z):
+        return softmax(z)
+
+    def wrapped(z):
+        return helper(z)
+
+    report = check_softmax(wrapped, strict=True, verbose=False)
+    failed = {r.name: r.feedback for r in report.results if not r.passed}
+    assert list(failed) == ["written from scratch (NumPy only)"]
+    assert "softmax" in failed["written from scratch (NumPy only)"]
+
+
+def test_library_calls_sees_modules_and_functions_but_not_numpy():
+    import scipy.special
+
+    assert library_calls(good_softmax) == []
+    assert library_calls(lambda z: scipy.special.softmax(z, axis=-1)) == ["scipy"]
+    assert library_calls(softmax) == ["softmax"]  # a library function handed in directly
+
+
+def test_strict_checks_catch_silently_complex_results():
+    report = check_softmax(good_softmax, strict=True, verbose=False)
+    failed = {r.name: r.feedback for r in report.results if not r.passed}
+    assert list(failed) == ["complex input is rejected"]
+    assert "complex128" in failed["complex input is rejected"]
+
+
+def test_require_raises_with_the_feedback_of_the_named_failures_only():
+    report = check_softmax(naive_softmax, verbose=False)
+    report.require("ordinary logits", "ties")  # these passed: no error
+    with pytest.raises(AssertionError, match=r"overflows\s+to\s+inf") as info:
+        report.require("ties", "large logits (overflow)")
+    assert "[large logits (overflow)]" in str(info.value) and "[ties]" not in str(info.value)
+    with pytest.raises(ValueError, match=r"`names` must be checks of this report"):
+        report.require("overflow")

@@ -3,7 +3,6 @@
 import importlib.util
 import json
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -37,13 +36,53 @@ def test_stripping_removes_every_solution_and_keeps_every_exercise(path):
     stripped = course.strip_solutions(text)
     assert not SOLUTION.search(stripped)
     assert len(EXERCISE.findall(stripped)) == len(EXERCISE.findall(text))
-    assert stripped.count("# Your answer to exercise") == len(SOLUTION.findall(text))
+    lines = text.splitlines()
+    blocks = [lines[first : last + 1] for first, last, _ in course._blocks(text)]
+    graded = [b for b in blocks if course.graded_stub(b) is not None]
+    assert stripped.count("# Your answer to exercise") == len(blocks) - len(graded)
+    assert stripped.count("raise NotImplementedError()") >= len(graded) >= 1
     # Nothing else is lost: without the answer cells, the student text is the teacher text
     # minus its solutions.
     without_answers = stripped
-    for _, _, label in course._blocks(text):
-        without_answers = without_answers.replace(course.ANSWER_CELL.format(label=label), "")
+    for block, (_, _, label) in zip(blocks, course._blocks(text), strict=True):
+        without_answers = without_answers.replace(course.answer_cell(block, label), "")
     assert " ".join(without_answers.split()) == course.outside_solutions(text)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_has_a_graded_exercise_with_hidden_tests(path):
+    lines = path.read_text().splitlines()
+    graded = 0
+    for first, last, label in course._blocks(path.read_text()):
+        cells = course.code_cells(lines[first : last + 1])
+        answers = [o for o, _ in cells if "answer" in (o.get("autograde") or {})]
+        tests = [o for o, _ in cells if "test" in (o.get("autograde") or {})]
+        if not answers:
+            assert not tests, f"{label}: hidden tests without an answer cell"
+            continue
+        graded += 1
+        assert len(answers) == 1, f"{label}: one answer cell per graded exercise"
+        assert tests, f"{label}: a graded exercise needs hidden tests"
+        for options in tests:
+            # Hidden on the website, points given, ids unique in the chapter.
+            assert "remove-cell" in options["tags"], label
+            assert options["autograde"]["points"] > 0, label
+        stub = course.graded_stub(lines[first : last + 1])
+        assert stub.count("raise NotImplementedError()") >= 1 and "def " in stub
+    assert graded >= 1, f"{path.name} has no graded exercise"
+
+
+def test_stub_keeps_signature_and_docstring_and_drops_the_body():
+    notebooks = course.notebooks
+    source = 'def f(x):\n    """Doc."""\n    y = x + 1\n    return y\n\n\ndef g():\n    return 2'
+    marked = notebooks.mark_solution(source)
+    assert marked.count(notebooks.BEGIN_SOLUTION) == 2
+    assert notebooks.stub_solution(marked) == (
+        'def f(x):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n'
+        "\n\ndef g():\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    )
+    # A cell without a function is a solution as a whole.
+    assert notebooks.stub_solution(notebooks.mark_solution("x = 1")) == notebooks.STUB
 
 
 def test_the_leak_check_finds_solutions_in_teacher_material(tmp_path):
@@ -85,21 +124,22 @@ def test_student_edition_has_no_button_to_the_repository_and_its_solutions(tmp_p
     }
     assert student["launch_buttons"]["thebe"] is True  # live code runs the student page
     assert student["sphinx"]["config"]["launch_repository_button"] is False
+    assert student["sphinx"]["config"]["launch_notebook_edition"] == "student"
     # Everything else is the teacher's configuration, and the extension it needs is copied.
     for key in ("execute", "parse", "html", "bibtex_bibfiles", "exclude_patterns"):
         assert student[key] == teacher[key]
     assert (tmp_path / "student" / "tools" / "launch.py").exists()
 
 
-def test_assignment_bundle_has_student_notebooks_only(tmp_path):
-    jupytext = pytest.importorskip("jupytext")
-    archive = course.write_assignments(tmp_path / "assignments")
-    assert course.find_leaks(ROOT / "chapters", [tmp_path / "assignments"]) == []
-    notebooks = sorted((tmp_path / "assignments").glob("*.ipynb"))
-    assert [p.stem for p in notebooks] == [p.stem for p in CHAPTERS]
-    for nb_path in notebooks:
-        nb = jupytext.read(nb_path)
-        assert sum("# Your answer to exercise" in c.source for c in nb.cells) >= 4
-    with zipfile.ZipFile(archive) as bundle:
-        names = bundle.namelist()
-    assert "assignments/README.md" in names and "assignments/softmax_lib/checks.py" in names
+def test_student_how_to_page_describes_the_student_edition(tmp_path):
+    course.write_student_sources(tmp_path / "student")
+    teacher = (ROOT / "chapters" / "how-to-use.md").read_text()
+    student = (tmp_path / "student" / "chapters" / "how-to-use.md").read_text()
+    # The teacher's page describes collapsed solutions and the Binder and Colab buttons ...
+    assert "Hidden solutions" in teacher and "\nBinder\n:" in teacher and "\nColab\n:" in teacher
+    assert "edition: student" in teacher  # ... and carries the student text only in a comment.
+    # The student's page describes what the student edition has, and nothing it lacks.
+    assert "Hidden solutions" not in student and "\nBinder\n:" not in student
+    assert "\nColab\n:" not in student and "<!-- edition" not in student
+    assert "edition: end" not in student
+    assert "Exercises without solutions" in student and "no Binder or Colab button" in student

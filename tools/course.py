@@ -7,10 +7,15 @@ directive) is replaced by an empty answer cell. Nothing is hidden with CSS: the 
 not in the student sources, so they cannot reach the student HTML, its downloads or the
 notebooks.
 
+A graded exercise is one whose solution holds a code cell with ``autograde: {answer: ID}``
+metadata (the function the student writes) and hidden-test cells with ``autograde: {test: ID,
+points: N}``. Students see the function's signature and docstring with the body replaced by
+``raise NotImplementedError()``; the course bundle turns the same cells into nbgrader cells.
+
 Usage (the Makefile calls these)::
 
     python tools/course.py student-src OUT_DIR        # stripped copy of the book sources
-    python tools/course.py assignments OUT_DIR        # student .ipynb bundle + library + README
+    python tools/course.py assignments OUT_DIR        # nbgrader course + student bundle (zips)
     python tools/course.py check-leaks DIR [DIR ...]  # fail if any solution text is found
 """
 
@@ -18,14 +23,22 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
+# The rendered nbgrader sources that make book writes (tools/launch.py).
+ASSIGNMENT_SOURCES = ROOT / "_build" / "notebooks" / "assignment" / "chapters"
+COURSE_ID = "softmax-computed"
 BOOK_FILES = [
     "_config.yml",
     "_toc.yml",
@@ -42,6 +55,16 @@ Work this exercise in the cell below. The solution is in the teacher's edition.
 
 ```{{code-cell}} ipython3
 # Your answer to exercise {label}
+```
+"""
+
+GRADED_CELL = """```{{note}}
+Complete the function in the cell below. In the course edition this exercise is graded by
+hidden tests. The solution is in the teacher's edition.
+```
+
+```{{code-cell}} ipython3
+{stub}
 ```
 """
 
@@ -78,13 +101,43 @@ def _blocks(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def code_cells(lines: list[str]) -> list[tuple[dict, str]]:
+    """Return ``(options, source)`` of every ``{code-cell}`` in some lines of a chapter."""
+    cells, i = [], 0
+    while i < len(lines):
+        if not lines[i].startswith("```{code-cell}"):
+            i += 1
+            continue
+        options, j = notebooks.parse_options(lines, i + 1)
+        end = lines.index("```", j)
+        cells.append((options, "\n".join(lines[j:end]).strip("\n")))
+        i = end + 1
+    return cells
+
+
+def graded_stub(block: list[str]) -> str | None:
+    """Return the student's stub of a graded solution block, or None for an ungraded one."""
+    for options, source in code_cells(block):
+        if "answer" in (options.get("autograde") or {}):
+            return notebooks.stub_solution(notebooks.mark_solution(source))
+    return None
+
+
+def answer_cell(block: list[str], label: str) -> str:
+    """Return what replaces a solution for students: an answer cell, or the graded stub."""
+    stub = graded_stub(block)
+    if stub is None:
+        return ANSWER_CELL.format(label=label)
+    return GRADED_CELL.format(stub=stub)
+
+
 def strip_solutions(text: str) -> str:
-    """Return the chapter with every solution replaced by an empty answer cell."""
+    """Return the chapter with every solution replaced by an answer cell (or graded stub)."""
     lines = text.splitlines()
     pieces, start = [], 0
     for first, last, label in _blocks(text):
         pieces.append("\n".join(lines[start:first]))
-        pieces.append(ANSWER_CELL.format(label=label).rstrip("\n"))
+        pieces.append(answer_cell(lines[first : last + 1], label).rstrip("\n"))
         start = last + 1
     pieces.append("\n".join(lines[start:]))
     return "\n".join(pieces) + "\n"
@@ -161,7 +214,13 @@ def find_leaks(chapters: Path, artefacts: list[Path]) -> list[str]:
     """Return a description of every solution fragment found in the artefacts."""
     texts = {c.name: c.read_text(encoding="utf-8") for c in sorted(chapters.glob("*.md"))}
     visible = " ".join(outside_solutions(t) for t in texts.values())
-    visible += " " + _normalise(ANSWER_CELL)
+    visible += " " + _normalise(ANSWER_CELL) + " " + _normalise(GRADED_CELL)
+    # What students are given of a graded exercise: the signature and docstring.
+    for text in texts.values():
+        lines = text.splitlines()
+        for first, last, _ in _blocks(text):
+            stub = graded_stub(lines[first : last + 1])
+            visible += " " + _normalise(stub or "")
     # The library is public in both editions: its docstrings may share lines with solutions.
     visible += " " + " ".join(
         _normalise(p.read_text()) for p in (ROOT / "softmax_lib").glob("*.py")
@@ -196,6 +255,8 @@ def student_config(path: Path) -> str:
         if key not in ("binderhub_url", "colab_url", "jupyterhub_url", "deepnote_url")
     }
     config["sphinx"].setdefault("config", {})["launch_repository_button"] = False
+    # The download button offers the student edition's notebook.
+    config["sphinx"]["config"]["launch_notebook_edition"] = "student"
     return (
         "# Generated by tools/course.py from _config.yml: the student edition.\n"
         + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
@@ -212,54 +273,217 @@ def write_student_sources(out: Path) -> None:
         shutil.copy2(ROOT / name, out / name)
     (out / "_config.yml").write_text(student_config(ROOT / "_config.yml"), encoding="utf-8")
     for chapter in sorted(CHAPTERS.glob("*.md")):
-        stripped = strip_solutions(chapter.read_text(encoding="utf-8"))
+        text = notebooks.select_edition(chapter.read_text(encoding="utf-8"), "student")
+        stripped = strip_solutions(text)
         (out / "chapters" / chapter.name).write_text(stripped, encoding="utf-8")
     for static in (ROOT / "_static", CHAPTERS / "_static"):
         if static.exists():
             shutil.copytree(static, out / static.relative_to(ROOT))
 
 
-STUDENT_README = """# Softmax, computed: assignment notebooks
+STUDENT_README = """# Softmax, computed: assignments
 
-One notebook per chapter, with the exercises and an empty cell under each. The notebooks
-import the book's helper library, `softmax_lib`, which is included here.
+One folder per chapter, each with one notebook: the chapter as the book shows it, without
+solutions, with a cell to complete under every exercise. One exercise per chapter is graded:
+a function to write, followed by locked cells whose tests are hidden from you. Do not
+rename the notebook, and do not delete or copy cells: the grader finds your answer by the
+cell it was given in.
 
-Set up once (Python 3.11):
+## Set up once (Python 3.11)
 
     python -m venv .venv
     .venv/bin/pip install -r requirements.txt
     .venv/bin/jupyter lab
 
-Check your own implementations as you go, for example:
+`requirements.txt` installs the CPU build of PyTorch from PyTorch's own index (the default
+Linux build brings several GB of GPU libraries you do not need), the book's pinned versions,
+and the book's helper library `softmax_lib` from this folder.
+
+## Work
+
+Open a chapter's notebook and run it from the top (Run, Run All Cells). Write your function
+where it says `# YOUR CODE HERE`, replacing `raise NotImplementedError()`. Every graded
+exercise names a self-check you can run as often as you like, for example:
 
     from softmax_lib.checks import check_softmax
-    check_softmax(my_softmax)
+    check_softmax(my_softmax, strict=True)
+
+It says what fails and why, without giving the answer away; the hidden tests check the same
+properties. Before you hand the notebook in, restart the kernel and run all cells: the grader
+runs it the same way, from the top, in a fresh kernel.
 """
 
+TEACHER_README = """# Softmax, computed: the graded assignments (teacher's copy)
 
-def write_assignments(out: Path) -> Path:
-    """Write student notebooks, the library and a README to `out`; return the zip file."""
-    import jupytext  # only needed here
+An nbgrader course directory (nbgrader {nbgrader_version}, the Jupyter project's grader): one
+assignment per chapter, each the chapter's notebook with its exercises, and one graded coding
+exercise with hidden tests. Points per chapter:
 
+{points_table}
+
+**Keep this directory to yourself.** `source/` holds the solutions and the hidden tests,
+`gradebook.db` the tests again. Students get `release/` only, or `{student_zip}`, which is
+`release/` with a README, the requirements and the book's library.
+
+## What is here
+
+    nbgrader_config.py   course settings (course id, timeouts)
+    source/<chapter>/    the teacher's version: solutions and hidden tests (nbgrader format)
+    release/<chapter>/   the students' version, made by `nbgrader generate_assignment`
+    gradebook.db         nbgrader's database: assignments, grade cells, points
+
+## Set up once
+
+Use the book's environment (`make lab` in the repository), or in this directory:
+
+    python -m venv .venv
+    .venv/bin/pip install -r requirements.txt "nbgrader=={nbgrader_version}"
+
+(`requirements.txt` installs the book's pinned environment, the CPU build of PyTorch and the
+book's library `softmax_lib`, which the notebooks and the hidden tests import.)
+
+## Hand out
+
+- **With nbgrader's formgrader** (JupyterLab, *Nbgrader* menu): open JupyterLab in this
+  directory. The assignments are already generated; release them from the formgrader or with
+  `nbgrader release_assignment <chapter>`.
+- **With a learning platform** (Moodle, Canvas, a shared drive): upload `{student_zip}`, or
+  each notebook in `release/<chapter>/`. Students hand back the notebook under its own name.
+
+## Grade
+
+Put each student's notebook at `submitted/<student>/<chapter>/<chapter>.ipynb`, then:
+
+    nbgrader autograde <chapter>          # runs every notebook in a fresh kernel
+    nbgrader generate_feedback <chapter>  # one HTML page per student, in feedback/
+    nbgrader export                       # grades.csv for your platform
+
+Autograding restores the hidden tests from `gradebook.db`, runs the notebook from the top and
+awards each test cell's points when it runs without error. A failing test shows the student
+what went wrong (for example that their softmax returns `nan` for large logits, and why),
+never the reference solution or the expected numbers. Exercises without a grade cell are
+for practice, or for you to grade by hand in the formgrader.
+
+## Regenerate
+
+From the book's repository: `make assignments` (it builds the book first if needed). The
+graded exercises live in the chapters themselves, as `autograde` cells; the reference
+solutions pass every hidden test each time the book is built.
+"""
+
+# PyTorch's CPU wheels, for a student's requirements file (as binder/requirements.txt does).
+CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+
+
+def _nbgrader(course: Path, *args: str) -> None:
+    """Run one nbgrader command in the course directory; fail loudly."""
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        # nbgrader runs `alembic` from the environment's bin directory.
+        env={
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        },
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+
+
+def assignment_points(nb: dict) -> float:
+    """Return the points of an nbgrader notebook: the sum over its grade cells."""
+    return sum(
+        c["metadata"].get("nbgrader", {}).get("points", 0)
+        for c in nb["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade")
+    )
+
+
+def _zip(directory: Path, archive: Path, root: str) -> Path:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                bundle.write(path, Path(root) / path.relative_to(directory))
+    return archive
+
+
+def _student_requirements() -> str:
+    pins = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    return (
+        "# PyTorch's CPU build (the default Linux wheel pulls GBs of CUDA libraries).\n"
+        f"{CPU_INDEX}\n"
+        "# Every other package at the version the book was built and tested with.\n"
+        "-c constraints.txt\n" + pins
+    )
+
+
+def _environment(folder: Path) -> None:
+    """Put what ``pip install -r requirements.txt`` needs in `folder`, the library included."""
+    (folder / "requirements.txt").write_text(_student_requirements(), encoding="utf-8")
+    for name in ("constraints.txt", "pyproject.toml"):
+        shutil.copy2(ROOT / name, folder / name)
+    shutil.copytree(
+        ROOT / "softmax_lib", folder / "softmax_lib", ignore=shutil.ignore_patterns("__pycache__")
+    )
+
+
+def write_assignments(out: Path, sources: Path = ASSIGNMENT_SOURCES) -> dict[str, Path]:
+    """Write the nbgrader course to `out` and zip it, with a student bundle beside it.
+
+    `sources` holds the rendered nbgrader source notebooks of the numbered chapters, which
+    ``make book`` writes. Returns the paths of the course directory, its release folder and
+    the two zip files (``teacher`` and ``student``).
+    """
+    import nbgrader
+
+    chapters = sorted(sources.glob("[0-9]*.ipynb"))
+    if not chapters:
+        raise FileNotFoundError(f"no assignment sources in {sources}: run make book first")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    for chapter in sorted(CHAPTERS.glob("[0-9]*.md")):  # numbered chapters only
-        notebook = jupytext.reads(strip_solutions(chapter.read_text(encoding="utf-8")), "md:myst")
-        jupytext.write(notebook, out / f"{chapter.stem}.ipynb")
-    shutil.copytree(
-        ROOT / "softmax_lib", out / "softmax_lib", ignore=shutil.ignore_patterns("__pycache__")
+    (out / "nbgrader_config.py").write_text(
+        "# nbgrader settings of this course (made by tools/course.py).\n"
+        "c = get_config()  # noqa: F821\n"
+        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+        "c.ExecutePreprocessor.timeout = 300\n",
+        encoding="utf-8",
     )
-    shutil.copy2(ROOT / "pyproject.toml", out / "pyproject.toml")
-    requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
-    (out / "requirements.txt").write_text(requirements, encoding="utf-8")
-    (out / "README.md").write_text(STUDENT_README, encoding="utf-8")
-    archive = out.with_suffix(".zip")
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for path in sorted(out.rglob("*")):
-            if path.is_file():
-                bundle.write(path, path.relative_to(out.parent))
-    return archive
+    rows = ["| assignment | graded points |", "|---|---|"]
+    for chapter in chapters:
+        target = out / "source" / chapter.stem / chapter.name
+        target.parent.mkdir(parents=True)
+        shutil.copy2(chapter, target)
+        points = assignment_points(json.loads(chapter.read_text(encoding="utf-8")))
+        rows.append(f"| {chapter.stem} | {points:g} |")
+        _nbgrader(out, "generate_assignment", chapter.stem, "--force")
+    student_zip = out.parent / f"{out.name}-student.zip"
+    (out / "README.md").write_text(
+        TEACHER_README.format(
+            nbgrader_version=nbgrader.__version__,
+            points_table="\n".join(rows),
+            student_zip=student_zip.name,
+        ),
+        encoding="utf-8",
+    )
+    _environment(out)
+
+    # The students' bundle: the released notebooks, the library, the requirements.
+    student = out.parent / f"{out.name}-student"
+    if student.exists():
+        shutil.rmtree(student)
+    shutil.copytree(out / "release", student)
+    _environment(student)
+    (student / "README.md").write_text(STUDENT_README, encoding="utf-8")
+    return {
+        "course": out,
+        "release": out / "release",
+        "student": student,
+        "teacher_zip": _zip(out, out.parent / f"{out.name}-teacher.zip", out.name),
+        "student_zip": _zip(student, student_zip, "softmax-computed-assignments"),
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -269,8 +493,11 @@ def main(argv: list[str]) -> int:
         print(f"student sources in {argv[1]}")
         return 0
     if len(argv) >= 2 and argv[0] == "assignments":
-        archive = write_assignments(Path(argv[1]))
-        print(f"assignment notebooks in {argv[1]}, bundled as {archive}")
+        paths = write_assignments(Path(argv[1]))
+        print(
+            f"nbgrader course (teacher's copy): {paths['course']}, zipped as {paths['teacher_zip']}"
+        )
+        print(f"students' bundle: {paths['student']}, zipped as {paths['student_zip']}")
         return 0
     if len(argv) >= 2 and argv[0] == "check-leaks":
         directories = [Path(a) for a in argv[1:]]

@@ -12,14 +12,19 @@ A local Sphinx extension (``_config.yml``: ``sphinx.local_extensions``). It does
    - the ``origin`` remote of the checkout, when it is on GitHub;
    - otherwise :data:`PLACEHOLDER`, and the build says so.
 
-2. **A notebook per page, generated at build time.** Colab cannot open MyST Markdown, so every
-   executed page gets an ``.ipynb`` in ``_build/html/_sources/`` (the download button offers
-   it): the executed notebook from MyST-NB, outputs included, with one setup cell added after
-   the title. In Colab that cell installs ``softmax_lib`` from the repository and MyST-NB (for
-   ``glue``); anywhere else it does nothing.
+2. **Notebooks per page, generated at build time.** A plain Jupyter front end cannot show
+   MyST, so every executed page is rendered by ``tools/notebooks.py`` into notebooks that read
+   like the page (glued numbers as text, numbered exercises, links, expanded macros), with the
+   outputs of the build. They go to ``_build/notebooks/<edition>/`` for the three editions
+   (``teacher``, ``student``, and ``assignment``, the nbgrader source of the numbered
+   chapters), and the site's own edition goes to ``_build/html/_sources/`` for the download
+   button. The teacher and student notebooks get one setup cell after the title: in Colab it
+   installs ``softmax_lib`` from the repository and MyST-NB (for ``glue``); anywhere else it
+   does nothing.
 
-3. **The Colab button opens that notebook.** The GitHub workflow publishes the generated
-   notebooks to the :data:`NOTEBOOKS_BRANCH` branch, and the Colab link points there.
+3. **The Binder and Colab buttons open those notebooks.** The GitHub workflow publishes the
+   teacher notebooks, with what Binder needs to build the environment, to the
+   :data:`NOTEBOOKS_BRANCH` branch (``python tools/notebooks.py branch``); both links point there.
 """
 
 from __future__ import annotations
@@ -29,7 +34,13 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urljoin
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import notebooks
 
 NOTEBOOKS_BRANCH = "notebooks"
 PLACEHOLDER = "https://github.com/your-account/softmax-computed"
@@ -78,6 +89,23 @@ def colab_url(repo_url: str, pagename: str) -> str:
     return f"{COLAB}/github/{owner}/{name}/blob/{NOTEBOOKS_BRANCH}/{pagename}.ipynb"
 
 
+def binder_url(repo_url: str, pagename: str, binderhub: str = "https://mybinder.org") -> str:
+    """Binder's address for the rendered notebook of `pagename` on the notebooks branch."""
+    owner, name = owner_and_name(repo_url)
+    return (
+        f"{binderhub.rstrip('/')}/v2/gh/{owner}/{name}/{NOTEBOOKS_BRANCH}"
+        f"?urlpath=lab/tree/{pagename}.ipynb"
+    )
+
+
+def site_url(repo_url: str) -> str:
+    """Return the published site: ``BOOK_SITE_URL``, else the repository's GitHub Pages."""
+    if os.environ.get("BOOK_SITE_URL"):
+        return os.environ["BOOK_SITE_URL"].rstrip("/")
+    owner, name = owner_and_name(repo_url)
+    return f"https://{owner.lower()}.github.io/{name}"
+
+
 def setup_cell_source(repo_url: str, branch: str, myst_nb_version: str) -> str:
     """Return the setup cell of every generated notebook: it installs what Colab lacks."""
     return (
@@ -100,7 +128,7 @@ def colab_notebook(executed: dict, repo_url: str, branch: str, myst_nb_version: 
         "cell_type": "code",
         "execution_count": None,
         "id": "colab-setup",
-        "metadata": {"tags": ["colab-setup"]},
+        "metadata": {"tags": ["colab-setup"], "id": "colab-setup"},
         "outputs": [],
         "source": setup_cell_source(repo_url, branch, myst_nb_version),
     }
@@ -109,7 +137,7 @@ def colab_notebook(executed: dict, repo_url: str, branch: str, myst_nb_version: 
     at = 1 if first and first["cell_type"] == "markdown" else 0
     cells.insert(at, cell)
     nb["nbformat_minor"] = max(nb.get("nbformat_minor", 0), 5)  # cell ids
-    nb.setdefault("metadata", {})["colab"] = {"provenance": []}
+    nb.setdefault("metadata", {}).setdefault("colab", {}).setdefault("provenance", [])
     return nb
 
 
@@ -128,30 +156,129 @@ def _configure(app, config):
     print(f"[launch] {message}")
 
 
+class SphinxResolver(notebooks.Resolver):
+    """Numbers, links and glue data of one page, from the Sphinx build."""
+
+    _ROLES: ClassVar[dict[str, tuple[str, str]]] = {
+        "eq": ("math", "eq"),
+        "ref": ("std", "ref"),
+        "doc": ("std", "doc"),
+        "numref": ("std", "numref"),
+        "cite": ("cite", "p"),
+        "cite:p": ("cite", "p"),
+        "cite:t": ("cite", "t"),
+        "cite:ps": ("cite", "ps"),
+        "cite:ts": ("cite", "ts"),
+    }
+
+    def __init__(self, app, docname: str, glue: dict, site: str):
+        self.app, self.docname, self._glue, self.site = app, docname, glue, site
+
+    def glue(self, key):
+        """Return the MIME bundle glued under `key` on this page."""
+        if key not in self._glue:
+            raise notebooks.UnsupportedMyST(f"{self.docname}: no glued value {key!r}")
+        return self._glue[key]["data"]
+
+    def number(self, kind, label):
+        """Return the number Sphinx gave an exercise, figure or equation, such as ``1.2``."""
+        figures = self.app.env.toc_fignumbers.get(self.docname, {})
+        if kind == "equation":
+            numbers = figures.get("displaymath", {}).get(f"equation-{label}")
+        else:
+            numbers = figures.get(kind, {}).get(label)
+        if not numbers:
+            raise notebooks.UnsupportedMyST(f"{self.docname}: no number for {kind} {label!r}")
+        return ".".join(map(str, numbers))
+
+    def xref(self, role, target, title=None):
+        """Return a reference as Markdown links to the published pages."""
+        from docutils import nodes
+        from sphinx import addnodes
+
+        domain_name, typ = self._ROLES[role]
+        node = addnodes.pending_xref(
+            "",
+            refdomain=domain_name,
+            reftype=typ,
+            reftarget=target,
+            refexplicit=bool(title),
+            refwarn=True,
+            refdoc=self.docname,
+        )
+        contnode = nodes.inline(target, target)
+        env = self.app.env
+        domain = env.get_domain(domain_name)
+        builder = self.app.builder
+        result = domain.resolve_xref(env, self.docname, builder, typ, target, node, contnode)
+        if result is None:
+            raise notebooks.UnsupportedMyST(f"{self.docname}: cannot resolve {{{role}}}`{target}`")
+        page = f"{self.site}/{self.docname}.html"
+
+        def markdown(n):
+            if isinstance(n, nodes.reference):
+                uri = urljoin(page, n.get("refuri") or "#" + n.get("refid", ""))
+                return f"[{notebooks.escape(title or n.astext())}]({uri})"
+            if isinstance(n, nodes.Text):
+                return notebooks.escape(str(n))
+            return "".join(markdown(child) for child in n.children)
+
+        return markdown(result)
+
+
+def _macros(config) -> dict:
+    return dict(config.mathjax3_config.get("tex", {}).get("macros", {}))
+
+
 def _page(app, pagename, templatename, context, doctree):
-    buttons = context.get("header_buttons", [])
-    launch = next((b for b in buttons if b.get("label") == "launch-buttons"), None)
-    if launch is None:
-        return
     options = app.config.html_theme_options
     url, branch = options["repository_url"], options["repository_branch"]
-    for button in launch["buttons"]:
+    buttons = context.get("header_buttons", [])
+    launch = next((b for b in buttons if b.get("label") == "launch-buttons"), None)
+    for button in launch["buttons"] if launch else []:
         if button.get("text") == "Colab":
             button["url"] = colab_url(url, pagename)
-
-    import myst_nb
+        if button.get("text") == "Binder":
+            hub = options.get("launch_buttons", {}).get("binderhub_url") or "https://mybinder.org"
+            button["url"] = binder_url(url, pagename, hub)
 
     executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
-    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
-    nb = colab_notebook(json.loads(executed.read_text()), url, branch, myst_nb.__version__)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    if not executed.exists():
+        return
+    import myst_nb
+
+    glue_file = executed.with_suffix(".glue.json")
+    glue = json.loads(glue_file.read_text()) if glue_file.exists() else {}
+    source = json.loads(executed.read_text())
+    for key in ("jupytext", "source_map"):
+        source.get("metadata", {}).pop(key, None)
+    site = site_url(url)
+    resolver = SphinxResolver(app, pagename, glue, site)
+    editions = ["teacher", "student"]
+    if re.match(r"chapters/\d\d-", pagename):
+        editions.append("assignment")
+    out = Path(app.outdir).parent / "notebooks"
+    for edition in editions:
+        opts = notebooks.Options(edition=edition, macros=_macros(app.config), site_url=site)
+        nb = notebooks.render(source, resolver, opts)
+        if edition != "assignment":
+            nb = colab_notebook(nb, url, branch, myst_nb.__version__)
+        text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+        target = out / edition / f"{pagename}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        if edition == app.config.launch_notebook_edition:
+            download = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+            download.parent.mkdir(parents=True, exist_ok=True)
+            download.write_text(text)
 
 
 def setup(app):
     """Register the extension with Sphinx."""
     # The student edition turns this off: the repository holds the solutions.
     app.add_config_value("launch_repository_button", True, "html")
+    # The edition of the notebook the download button offers (the student edition: student).
+    app.add_config_value("launch_notebook_edition", "teacher", "html")
     app.connect("config-inited", _configure)
     # After sphinx-book-theme's launch and download buttons (priority 501).
     app.connect("html-page-context", _page, priority=600)

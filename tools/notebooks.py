@@ -1,0 +1,681 @@
+r"""Render the book's executed MyST notebooks as plain Jupyter notebooks.
+
+The chapters are MyST Markdown. A plain Jupyter front end (JupyterLab, Colab, VS Code) shows
+MyST's roles and directives as raw text: ``{glue:text}`p:.3f``` instead of a number, exercise
+fences instead of exercises, ``\softmax`` as a MathJax error. This module turns the notebook
+MyST-NB executed for a page into one that any front end renders as the website does:
+
+- glued values become text, formatted as on the page (MyST-NB's own formatter);
+- exercises become numbered headings; solutions become a collapsed heading section
+  (``teacher``), or disappear, replaced by an empty answer cell (``student``), or become
+  nbgrader solution and hidden-test cells (``assignment``, see :func:`render`);
+- equations get their numbers (``\tag``), the book's LaTeX macros are expanded, and
+  cross-references and citations become links to the published page;
+- tabs, admonitions and definition lists become plain Markdown.
+
+Code cells are kept as they are, with their outputs; cells the website hides are collapsed.
+Anything MyST that this module does not know raises :class:`UnsupportedMyST`, so a new
+construct in a chapter fails the build instead of reaching readers as raw markup.
+
+The Sphinx side (numbers, links, glue data) is behind the small :class:`Resolver` interface,
+so the conversion itself is tested without a build (``tests/test_notebooks.py``).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+import shutil
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EDITIONS = ("teacher", "student", "assignment")
+
+# nbgrader's markers (its defaults), written around graded solutions and hidden tests.
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+ANSWER_NOTE = "*Work this exercise in the cell below.*"
+
+ADMONITIONS = {
+    "note": "Note",
+    "tip": "Tip",
+    "hint": "Hint",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+    "attention": "Attention",
+    "danger": "Danger",
+    "error": "Error",
+    "seealso": "See also",
+}
+
+# Raw MyST that must never reach a rendered notebook (the tests scan for these).
+RAW_MYST = re.compile(
+    r"\{(?:glue|eq|cite|doc|ref|numref|math|term|abbr|sub|exercise|solution|tab|name)[\w:-]*\}`"
+    r"|^\s*(?:`{3,}|:{3,})\{[\w:-]+\}"
+    r"|^\([\w-]+\)=\s*$",
+    re.M,
+)
+
+
+class UnsupportedMyST(ValueError):
+    """A MyST construct that the renderer does not know how to show in a plain notebook."""
+
+
+class Resolver:
+    """Numbers, links and glue data for one page; the Sphinx extension supplies the real one.
+
+    Subclasses implement :meth:`glue`, :meth:`xref` and :meth:`number`.
+    """
+
+    def glue(self, key: str) -> dict:
+        """Return the MIME bundle glued under `key` on this page."""
+        raise NotImplementedError
+
+    def xref(self, role: str, target: str, title: str | None = None) -> str:
+        """Return a ``{role}`target``` reference as Markdown links to the published pages.
+
+        `title`, when given, replaces the text of the link (``{ref}`title <target>```).
+        """
+        raise NotImplementedError
+
+    def number(self, kind: str, label: str) -> str:
+        """Return the number of an ``exercise``, ``figure`` or ``equation``, such as ``1.2``."""
+        raise NotImplementedError
+
+
+@dataclass
+class _Event:
+    kind: str  # "md", "exercise", "solution-start", "solution-end"
+    text: str = ""
+    label: str = ""
+
+
+@dataclass
+class Options:
+    """What one rendering needs besides the notebook and the resolver."""
+
+    edition: str = "teacher"
+    macros: dict = field(default_factory=dict)  # name -> LaTeX, e.g. softmax -> \operatorname..
+    site_url: str = ""
+
+
+# --------------------------------------------------------------------------- editions
+
+_TEACHER_ONLY = re.compile(r"^<!-- edition: teacher -->\n.*?^<!-- edition: end -->\n?", re.S | re.M)
+_STUDENT_ONLY = re.compile(
+    r"^<!-- edition: student\n(?P<body>.*?)^edition: end -->\n?", re.S | re.M
+)
+
+
+def select_edition(text: str, edition: str) -> str:
+    """Keep the passages of a page that are meant for `edition`.
+
+    A page marks teacher-only text with ``<!-- edition: teacher -->`` ... ``<!-- edition: end
+    -->``, and student-only text inside a comment, ``<!-- edition: student`` ... ``edition: end
+    -->``, so that the teacher's website, built from the sources as they are, never shows it.
+    """
+    if edition == "teacher":
+        return text
+    return _STUDENT_ONLY.sub(lambda m: m["body"], _TEACHER_ONLY.sub("", text))
+
+
+# --------------------------------------------------------------------------- inline markup
+
+_ROLE = re.compile(r"\{(?P<role>[\w:+-]+)\}`(?P<content>[^`]+)`")
+_CODE_SPAN = re.compile(r"(?P<ticks>`+)(?P<code>.+?)(?P=ticks)", re.S)
+_EXPLICIT = re.compile(r"^(?P<title>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
+
+
+def escape(text: str) -> str:
+    """Escape the characters that would make Markdown read text as a link or emphasis."""
+    return re.sub(r"([\\\[\]*_`])", r"\\\1", text)
+
+
+def expand_macros(text: str, macros: dict) -> str:
+    r"""Replace each ``\name`` of `macros` (not followed by a letter) by its definition."""
+    for name, definition in macros.items():
+        text = re.sub(rf"\\{name}(?![A-Za-z])", lambda _m, d=definition: d, text)
+    return text
+
+
+def _glue_text(resolver: Resolver, content: str) -> str:
+    from myst_nb.core.variables import format_plain_text
+
+    key, _, spec = content.partition(":")
+    data = resolver.glue(key)
+    if "text/plain" not in data:
+        raise UnsupportedMyST(f"glue key {key!r} has no text/plain data")
+    return format_plain_text(data["text/plain"], spec or "s")
+
+
+def _glue_markdown(resolver: Resolver, key: str) -> str:
+    data = resolver.glue(key)
+    if "text/markdown" in data:
+        return data["text/markdown"]
+    if "text/latex" in data:
+        return data["text/latex"]
+    return _glue_text(resolver, key)
+
+
+def _role(match: re.Match, resolver: Resolver, opts: Options) -> str:
+    role, content = match["role"], match["content"]
+    if role == "glue:text":
+        return _glue_text(resolver, content)
+    if role in ("glue", "glue:any", "glue:md"):
+        return render_inline(_glue_markdown(resolver, content.strip()), resolver, opts)
+    if role == "math":
+        return f"${expand_macros(content, opts.macros)}$"
+    if role in ("eq", "ref", "doc", "numref", "cite", "cite:p", "cite:t", "cite:ps", "cite:ts"):
+        explicit = _EXPLICIT.match(content) if role in ("ref", "doc", "numref") else None
+        target = explicit["target"] if explicit else content
+        title = explicit["title"] if explicit and explicit["title"] else None
+        return resolver.xref(role, target.strip(), title)
+    raise UnsupportedMyST(f"role {{{role}}} is not supported in notebooks: {match[0]!r}")
+
+
+def render_inline(text: str, resolver: Resolver, opts: Options) -> str:
+    """Render roles (outside code spans) and expand macros (in math) in a piece of Markdown."""
+    out, pos = [], 0
+    while pos < len(text):
+        role = _ROLE.search(text, pos)
+        code = _CODE_SPAN.search(text, pos)
+        # Macros only ever occur in math: expanding them everywhere outside code is the same.
+        if role and (code is None or role.start() <= code.start()):
+            out.append(expand_macros(text[pos : role.start()], opts.macros))
+            out.append(_role(role, resolver, opts))
+            pos = role.end()
+        elif code:
+            out.append(expand_macros(text[pos : code.start()], opts.macros))
+            out.append(code[0])
+            pos = code.end()
+        else:
+            out.append(expand_macros(text[pos:], opts.macros))
+            break
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- block markup
+
+_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$")
+_CODE_FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,})")
+_LABEL_LINE = re.compile(r"^\((?P<label>[\w-]+)\)=\s*$")
+_DISPLAY_END = re.compile(r"^(?P<body>.*)\$\$\s*\((?P<label>[\w-]+)\)\s*$")
+
+
+@dataclass
+class _Directive:
+    name: str
+    arg: str
+    options: dict
+    body: str
+
+
+def parse_options(lines: list[str], j: int) -> tuple[dict, int]:
+    """Read the options of a directive or code cell starting at ``lines[j]``.
+
+    MyST writes them as a YAML block between ``---`` lines or as ``:key: value`` lines.
+    Return them (values parsed as YAML) and the index of the first line of the body.
+    """
+    import yaml
+
+    if j < len(lines) and lines[j].strip() == "---":
+        k = j + 1
+        while k < len(lines) and lines[k].strip() != "---":
+            k += 1
+        return yaml.safe_load("\n".join(lines[j + 1 : k])) or {}, k + 1
+    options = {}
+    while j < len(lines) and re.match(r"^\s*:[\w-]+:", lines[j]):
+        key, _, value = lines[j].strip()[1:].partition(":")
+        options[key] = yaml.safe_load(value.strip()) if value.strip() else ""
+        j += 1
+    return options, j
+
+
+def _parse_directive(lines: list[str], i: int) -> tuple[_Directive, int]:
+    """Parse the directive whose opening fence is ``lines[i]``; return it and the next line."""
+    match = _FENCE.match(lines[i])
+    fence = match["fence"]
+    options, j = parse_options(lines, i + 1)
+    body_start, depth = j, 0
+    while j < len(lines):
+        stripped = lines[j].strip()
+        inner = _FENCE.match(lines[j])
+        if inner and inner["fence"] == fence:
+            depth += 1
+        elif stripped == fence:
+            if depth == 0:
+                break
+            depth -= 1
+        j += 1
+    if j >= len(lines):
+        raise UnsupportedMyST(f"unterminated directive {{{match['name']}}}")
+    body = textwrap.dedent("\n".join(lines[body_start:j]))
+    return _Directive(match["name"], match["arg"].strip(), options, body), j + 1
+
+
+def _quote(text: str) -> str:
+    return "\n".join(("> " + line).rstrip() for line in text.splitlines())
+
+
+class _Renderer:
+    def __init__(self, resolver: Resolver, opts: Options):
+        self.resolver, self.opts = resolver, opts
+
+    def inline(self, text: str) -> str:
+        return render_inline(text, self.resolver, self.opts)
+
+    def blocks(self, text: str) -> list[_Event]:
+        """Render a Markdown text (one cell, or a directive's body) to events."""
+        events: list[_Event] = []
+        buffer: list[str] = []
+
+        def flush():
+            if any(line.strip() for line in buffer):
+                text = self.inline(_deflist("\n".join(buffer))).strip("\n")
+                events.append(_Event("md", text))
+            buffer.clear()
+
+        lines = text.splitlines()
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            code = _CODE_FENCE.match(line)
+            directive = _FENCE.match(line)
+            if directive:
+                flush()
+                d, i = _parse_directive(lines, i)
+                events.extend(self.directive(d))
+                continue
+            if code:  # a plain code block: copied verbatim
+                fence = code["fence"]
+                j = i + 1
+                while j < len(lines) and lines[j].strip() != fence:
+                    j += 1
+                flush()
+                events.append(_Event("md", "\n".join(lines[i : j + 1])))
+                i = j + 1
+                continue
+            if _LABEL_LINE.match(line) or line.startswith("%"):
+                i += 1  # a target or a comment: nothing to show
+                continue
+            if line.strip().startswith("$$"):
+                j = i
+                if "$$" not in line.strip()[2:]:  # a multi-line display: find its end
+                    j = i + 1
+                    while j < len(lines) and "$$" not in lines[j]:
+                        j += 1
+                    if j >= len(lines):
+                        raise UnsupportedMyST("unterminated display math")
+                buffer.append(self.display_math(lines[i : j + 1]))
+                i = j + 1
+                continue
+            buffer.append(line)
+            i += 1
+        flush()
+        return events
+
+    def display_math(self, lines: list[str]) -> str:
+        text = "\n".join(lines)
+        end = _DISPLAY_END.match(lines[-1])
+        if end:
+            number = self.resolver.number("equation", end["label"])
+            body = "\n".join([*lines[:-1], end["body"]]).strip()
+            inner = body[2:].strip()
+            text = f"$$\n{inner}\n\\tag{{{number}}}\n$$"
+        return expand_macros(text, self.opts.macros)
+
+    def directive(self, d: _Directive) -> list[_Event]:
+        name = d.name
+        if name == "exercise":
+            return [_Event("exercise", label=d.options.get("label", "")), *self.blocks(d.body)]
+        if name == "exercise-start":
+            return [_Event("exercise", label=d.options.get("label", ""))]
+        if name == "exercise-end":
+            return []
+        if name == "solution":
+            return [
+                _Event("solution-start", label=d.arg),
+                *self.blocks(d.body),
+                _Event("solution-end"),
+            ]
+        if name == "solution-start":
+            return [_Event("solution-start", label=d.arg)]
+        if name == "solution-end":
+            return [_Event("solution-end")]
+        if name == "glue:md" or name == "glue":
+            return self.blocks(_glue_markdown(self.resolver, d.arg))
+        if name == "glue:math":
+            latex = self.resolver.glue(d.arg).get("text/latex", "")
+            latex = re.sub(r"^\$+|\$+$", "", latex.strip())
+            latex = latex.removeprefix("\\displaystyle").strip()
+            tag = ""
+            if d.options.get("label"):
+                tag = f"\n\\tag{{{self.resolver.number('equation', d.options['label'])}}}"
+            return [_Event("md", expand_macros(f"$$\n{latex}{tag}\n$$", self.opts.macros))]
+        if name == "math":
+            tag = ""
+            if d.options.get("label"):
+                tag = f"\n\\tag{{{self.resolver.number('equation', d.options['label'])}}}"
+            body = expand_macros(d.body.strip(), self.opts.macros)
+            return [_Event("md", f"$$\n{body}{tag}\n$$")]
+        if name == "tab-set":
+            return self.blocks(d.body)
+        if name == "tab-item":
+            return [_Event("md", f"**{self.inline(d.arg)}**"), *self.blocks(d.body)]
+        if name in ADMONITIONS or name == "admonition":
+            title = self.inline(d.arg) if name == "admonition" else ADMONITIONS[name]
+            inner = _join(self.blocks(d.body))
+            return [_Event("md", _quote(f"**{title}**\n\n{inner}"))]
+        if name in ("code-block", "code", "sourcecode"):
+            return [_Event("md", f"```{d.arg}\n{d.body}\n```")]
+        if name == "tableofcontents":
+            url = self.opts.site_url + "/index.html" if self.opts.site_url else "index.html"
+            return [_Event("md", f"The contents are on [the book's front page]({url}).")]
+        if name == "bibliography":
+            link = self.resolver.xref("doc", "/chapters/bibliography")
+            return [_Event("md", f"The references are listed on the page {link}.")]
+        raise UnsupportedMyST(f"directive {{{name}}} is not supported in notebooks")
+
+
+def _deflist(text: str) -> str:
+    """Turn MyST definition lists (``Term`` then ``: definition``) into bold terms."""
+    lines = text.splitlines()
+    for k, line in enumerate(lines):
+        if line.startswith(": ") and k > 0 and lines[k - 1].strip():
+            if not lines[k - 1].startswith(("  ", "**")):
+                lines[k - 1] = f"**{lines[k - 1].strip()}**\n"
+            lines[k] = line[2:]
+    return "\n".join(lines)
+
+
+def _join(events: list[_Event]) -> str:
+    unknown = [e.kind for e in events if e.kind != "md"]
+    if unknown:
+        raise UnsupportedMyST(f"{unknown[0]} inside another directive")
+    return "\n\n".join(e.text for e in events)
+
+
+# --------------------------------------------------------------------------- graded cells
+
+
+def mark_solution(source: str) -> str:
+    """Wrap the body of every top-level function in nbgrader's solution markers.
+
+    The signature and docstring stay, so the student's stub shows what to write. A cell
+    with no function is wrapped whole.
+    """
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    if not functions:
+        return f"{BEGIN_SOLUTION}\n{source.rstrip()}\n{END_SOLUTION}"
+    for fn in reversed(functions):
+        body = fn.body
+        if isinstance(body[0], ast.Expr) and isinstance(
+            getattr(body[0], "value", None), ast.Constant
+        ):
+            if isinstance(body[0].value.value, str) and len(body) > 1:
+                body = body[1:]
+        first, last = body[0].lineno - 1, fn.end_lineno
+        indent = " " * body[0].col_offset
+        lines[first:last] = [
+            indent + BEGIN_SOLUTION,
+            *lines[first:last],
+            indent + END_SOLUTION,
+        ]
+    return "\n".join(lines)
+
+
+def stub_solution(marked: str) -> str:
+    """Replace each marked solution region by nbgrader's stub, as its release step does."""
+    out, skipping = [], False
+    for line in marked.splitlines():
+        if line.strip() == BEGIN_SOLUTION:
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(indent + stub_line for stub_line in STUB.splitlines())
+            skipping = True
+        elif line.strip() == END_SOLUTION:
+            skipping = False
+        elif not skipping:
+            out.append(line)
+    return "\n".join(out)
+
+
+def autograde(cell: dict) -> dict | None:
+    """Return a cell's ``autograde`` metadata: ``{answer: id}`` or ``{test: id, points}``."""
+    meta = cell.get("metadata", {}).get("autograde")
+    return meta if isinstance(meta, dict) else None
+
+
+def _nbgrader(grade_id: str, *, solution: bool, grade: bool, points: float = 0) -> dict:
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": not solution,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
+    if grade:
+        meta["points"] = points
+    return meta
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def _markdown_cell(source: str, **metadata) -> dict:
+    return {"cell_type": "markdown", "metadata": dict(metadata), "source": source}
+
+
+def _code_cell(source: str, **metadata) -> dict:
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": dict(metadata),
+        "outputs": [],
+        "source": source,
+    }
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _hide_flags(cell: dict) -> None:
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    jupyter = {}
+    if tags & {"remove-cell", "hide-cell", "remove-input", "hide-input"}:
+        jupyter["source_hidden"] = True
+    if tags & {"remove-cell", "hide-cell", "remove-output", "hide-output"}:
+        jupyter["outputs_hidden"] = True
+    if jupyter:
+        cell["metadata"]["jupyter"] = jupyter
+
+
+def render(nb: dict, resolver: Resolver, opts: Options) -> dict:
+    """Return a plain-Jupyter copy of an executed MyST-NB notebook.
+
+    `opts.edition` is ``teacher`` (solutions kept as collapsed sections), ``student``
+    (solutions removed; an answer cell, or for a graded exercise the function stub, under
+    each exercise) or ``assignment`` (the nbgrader source: as ``student``, but graded answers
+    carry their solution between nbgrader's markers and the hidden tests follow them).
+    """
+    if opts.edition not in EDITIONS:
+        raise ValueError(f"`edition` must be one of {EDITIONS}; got {opts.edition!r}.")
+    renderer = _Renderer(resolver, opts)
+    out = copy.deepcopy(nb)
+    cells: list[dict] = []
+    state = {"exercise": "", "in_solution": False, "graded": False, "solutions": 0}
+    teacher = opts.edition == "teacher"
+
+    def answer_cell(label: str) -> None:
+        cells.append(_markdown_cell(ANSWER_NOTE))
+        cells.append(_code_cell(f"# Your answer to exercise {label}\n"))
+
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            merge = False  # consecutive pieces of one source cell stay one cell
+            for event in renderer.blocks(select_edition(_source(cell), opts.edition)):
+                if event.kind == "md":
+                    if teacher or not state["in_solution"]:
+                        if merge:
+                            cells[-1]["source"] += "\n\n" + event.text
+                        else:
+                            cells.append(_markdown_cell(event.text))
+                        merge = True
+                    continue
+                merge = False
+                if event.kind == "exercise":
+                    number = resolver.number("exercise", event.label)
+                    state["exercise"] = number
+                    cells.append(_markdown_cell(f"### Exercise {number}", exercise=event.label))
+                    merge = True  # the exercise's text joins its heading
+                elif event.kind == "solution-start":
+                    state.update(in_solution=True, graded=False, label=event.label)
+                    number = resolver.number("exercise", event.label)
+                    if teacher:
+                        cells.append(
+                            _markdown_cell(
+                                f"#### Solution to Exercise {number}",
+                                **{
+                                    "jp-MarkdownHeadingCollapsed": True,
+                                    "heading_collapsed": True,
+                                    "solution": event.label,
+                                },
+                            )
+                        )
+                elif event.kind == "solution-end":
+                    if not teacher and not state["graded"]:
+                        answer_cell(state["label"])
+                    state["in_solution"] = False
+            continue
+        if cell["cell_type"] != "code":
+            cells.append(copy.deepcopy(cell))
+            continue
+        new = copy.deepcopy(cell)
+        new.setdefault("metadata", {})
+        grading = autograde(cell)
+        if state["in_solution"] and not teacher:
+            if grading and "answer" in grading:
+                state["graded"] = True
+                marked = mark_solution(_source(cell))
+                if opts.edition == "student":
+                    cells.append(_code_cell(stub_solution(marked) + "\n"))
+                else:
+                    cells.append(
+                        _code_cell(
+                            marked + "\n",
+                            nbgrader=_nbgrader(grading["answer"], solution=True, grade=False),
+                        )
+                    )
+            elif grading and "test" in grading and opts.edition == "assignment":
+                title = grading.get("title", grading["test"])
+                points = grading.get("points", 1)
+                source = (
+                    f"# Autograded: {title} ({points} point{'s' if points != 1 else ''}).\n"
+                    "# The tests are hidden: test your work first as the exercise says.\n"
+                    f"{BEGIN_HIDDEN}\n{_source(cell).rstrip()}\n{END_HIDDEN}\n"
+                )
+                cells.append(
+                    _code_cell(
+                        source,
+                        nbgrader=_nbgrader(
+                            grading["test"], solution=False, grade=True, points=points
+                        ),
+                    )
+                )
+            continue
+        _hide_flags(new)
+        cells.append(new)
+        caption = new["metadata"].get("mystnb", {}).get("figure", {})
+        if caption.get("caption"):
+            number = resolver.number("figure", caption.get("name", ""))
+            prefix = f"Fig. {number}: " if number else ""
+            cells.append(_markdown_cell(f"*{prefix}{renderer.inline(caption['caption'])}*"))
+    # Cells get fresh ids: several rendered cells can come from one source cell. Colab keeps
+    # its own copy in the metadata, and collapses the sections it lists.
+    for k, c in enumerate(cells):
+        c["id"] = c["metadata"]["id"] = f"cell-{k}"
+        if c["cell_type"] == "markdown":
+            c.pop("outputs", None)
+            c.pop("execution_count", None)
+    out["cells"] = cells
+    out["nbformat"], out["nbformat_minor"] = 4, max(out.get("nbformat_minor", 0), 5)
+    metadata = out.setdefault("metadata", {})
+    metadata["softmax_computed"] = {"edition": opts.edition}
+    collapsed = [c["id"] for c in cells if c["metadata"].get("jp-MarkdownHeadingCollapsed")]
+    metadata["colab"] = {"provenance": [], "collapsed_sections": collapsed}
+    return out
+
+
+def raw_myst(nb: dict) -> list[str]:
+    """Return every piece of raw MyST left in the Markdown cells of a rendered notebook."""
+    found = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = _source(cell)
+            # Code may show MyST on purpose (the how-to page); only prose counts. A fence or a
+            # span that follows a role's or directive's braces is MyST, not code.
+            prose = re.sub(r"^(`{3,})(?!\{)[^\n]*\n.*?^\1", "", text, flags=re.S | re.M)
+            prose = re.sub(r"(?<![}`])(`+)(?!\{)[^`]+?\1(?!`)", "", prose)
+            found += [m.group(0) for m in RAW_MYST.finditer(prose)]
+    return found
+
+
+# --------------------------------------------------------------------------- notebooks branch
+
+ROOT = Path(__file__).resolve().parents[1]
+# What Binder needs beside the notebooks to build the book's environment (repo2docker reads
+# binder/, whose requirements name ../requirements.txt, ../constraints.txt and -e .).
+BRANCH_FILES = [
+    "binder/requirements.txt",
+    "binder/runtime.txt",
+    "binder/postBuild",
+    "requirements.txt",
+    "constraints.txt",
+    "pyproject.toml",
+]
+
+BRANCH_README = """# Softmax, computed: the chapters as notebooks
+
+Generated from `{commit}` of the book's main branch; do not edit here. `chapters/` holds every
+page of the book as a Jupyter notebook that reads like the website (glued numbers, numbered
+exercises, collapsed solutions, links to the published pages), with the outputs of the build.
+Binder and Colab open these; `binder/` describes the environment they run in.
+"""
+
+
+def write_branch(out: Path, built: Path | None = None, commit: str = "") -> None:
+    """Assemble the notebooks branch in `out`: teacher notebooks plus what Binder needs."""
+    out = Path(out)
+    built = Path(built) if built else ROOT / "_build" / "notebooks" / "teacher"
+    if not list(built.glob("chapters/*.ipynb")):
+        raise FileNotFoundError(f"no rendered notebooks in {built}: run make book first")
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(built, out)
+    for name in BRANCH_FILES:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, out / name)
+    shutil.copytree(
+        ROOT / "softmax_lib", out / "softmax_lib", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (out / "README.md").write_text(BRANCH_README.format(commit=commit or "a local build"))
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "branch":
+        write_branch(sys.argv[2], commit=sys.argv[3] if len(sys.argv) == 4 else "")
+        print(f"notebooks branch assembled in {sys.argv[2]}")
+    else:
+        print("usage: python tools/notebooks.py branch OUT_DIR [COMMIT]")
+        sys.exit(2)

@@ -276,49 +276,57 @@ def browser():
 
 
 def open_in_lab(browser, lab, path, shot):
-    """Open a notebook as Binder's urlpath does; return (page, rendered text, errors)."""
+    """Open a notebook as Binder's urlpath does; return (page, its notebook, text, errors).
+
+    ``reset`` starts from an empty workspace, so the notebook is the only one open.
+    """
     base, token = lab
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{base}/lab/tree/{path}?token={token}")
+    page.goto(f"{base}/lab/tree/{path}?reset&token={token}")
     page.wait_for_selector(".jp-Notebook .jp-MarkdownOutput", timeout=120_000)
+    notebook = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
+    assert notebook.count() == 1
     # Wait for MathJax to typeset everything: the count of typeset nodes stops growing.
     seen = -1
     for _ in range(60):
         page.wait_for_timeout(500)
-        count = page.locator(".jp-Notebook mjx-container").count()
+        count = notebook.locator("mjx-container").count()
         if count == seen and count > 0:
             break
         seen = count
-    text = "\n".join(page.locator(".jp-Notebook .jp-MarkdownOutput").all_inner_texts())
-    heading = page.locator(".jp-Notebook h3", has_text="Exercise 1.5").first
+    text = "\n".join(notebook.locator(".jp-MarkdownOutput").all_inner_texts())
+    heading = notebook.locator("h3", has_text="Exercise 1.5").first
     heading.evaluate("e => e.scrollIntoView()")
     page.wait_for_timeout(500)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / shot))
-    return page, text, errors
+    return page, notebook, text, errors
 
 
-def check_reads_like_the_book(page, text, errors):
+def check_reads_like_the_book(notebook, text, errors):
     from softmax_lib import logsumexp, softmax
 
     assert errors == []
     assert RAW.findall(text) == []
-    assert page.locator("mjx-merror").count() == 0, "a MathJax error"
-    assert page.locator(".jp-Notebook mjx-container").count() > 50
+    assert notebook.locator("mjx-merror").count() == 0, "a MathJax error"
+    assert notebook.locator("mjx-container").count() > 50
     # Glued numbers, as a fresh softmax_lib computation gives them.
     z = np.array([2.0, 1.0, 0.1])
     p = softmax(z)
     for expected in (f"{p[0]:.3f}", f"{p[-1]:.3f}", f"{float(logsumexp(z)):.4f}"):
         assert expected in text
-    exercises = page.locator(".jp-Notebook h3").all_inner_texts()
+    # JupyterLab adds an anchor link (a pilcrow) to every heading.
+    exercises = [h.strip(" ¶") for h in notebook.locator("h3").all_inner_texts()]
     assert [e for e in exercises if e.startswith("Exercise")] == [
         f"Exercise 1.{k}" for k in range(1, 6)
     ]
     # Equation numbers and links to the published page.
     assert "(1.1)" in text
-    assert page.locator(".jp-MarkdownOutput a[href*='chapters/01-softmax.html#equation-']").count()
+    assert notebook.locator(
+        ".jp-MarkdownOutput a[href*='chapters/01-softmax.html#equation-']"
+    ).count()
 
 
 @pytest.mark.binder
@@ -330,25 +338,25 @@ def check_reads_like_the_book(page, text, errors):
     ],
 )
 def test_jupyterlab_shows_the_chapter_as_the_book_does(binder, lab, browser, path, shot):
-    page, text, errors = open_in_lab(browser, lab, path, shot)
-    check_reads_like_the_book(page, text, errors)
+    page, notebook, text, errors = open_in_lab(browser, lab, path, shot)
+    check_reads_like_the_book(notebook, text, errors)
     # Teacher edition: every solution is there, in a collapsed section.
-    assert page.locator(".jp-Notebook h4", has_text="Solution to Exercise").count() == 5
-    assert page.locator(".jp-showHiddenCellsButton").count() == 5
-    assert not page.get_by_text("T_star = brentq").first.is_visible()
-    page.locator(".jp-showHiddenCellsButton").first.click()
-    assert page.get_by_text("T_star = brentq").first.is_visible()
+    assert notebook.locator("h4", has_text="Solution to Exercise").count() == 5
+    assert notebook.locator(".jp-showHiddenCellsButton").count() == 5
+    assert not notebook.get_by_text("T_star = brentq").first.is_visible()
+    notebook.locator(".jp-showHiddenCellsButton").first.click()
+    assert notebook.get_by_text("T_star = brentq").first.is_visible()
     page.close()
 
 
 @pytest.mark.binder
 def test_jupyterlab_shows_the_student_notebook_without_solutions(binder, lab, browser):
-    page, text, errors = open_in_lab(
+    page, notebook, text, errors = open_in_lab(
         browser, lab, "student/01-softmax.ipynb", "jupyterlab-student.png"
     )
-    check_reads_like_the_book(page, text, errors)
-    assert "Solution" not in text and page.locator(".jp-showHiddenCellsButton").count() == 0
-    assert page.get_by_text("brentq").count() == 0
-    code = "\n".join(page.locator(".jp-Notebook .jp-InputArea-editor").all_inner_texts())
+    check_reads_like_the_book(notebook, text, errors)
+    assert "Solution" not in text and notebook.locator(".jp-showHiddenCellsButton").count() == 0
+    assert notebook.get_by_text("brentq").count() == 0
+    code = "\n".join(notebook.locator(".jp-InputArea-editor").all_inner_texts())
     assert "raise NotImplementedError()" in code and "# Your answer to exercise" in code
     page.close()

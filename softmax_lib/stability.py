@@ -210,10 +210,11 @@ def shifted_softmax(x: ArrayLike, axis: Axis = -1) -> NDArray[np.floating]:
 
 
 def shifted_log_softmax(x: ArrayLike, axis: Axis = -1) -> NDArray[np.floating]:
-    r"""Compute ``x - shifted_logsumexp(x)``, the common log-softmax formula.
+    r"""Compute ``(x - m) - log(sum(exp(x - m)))``, the max-shifted log-softmax.
 
-    It never returns ``-inf`` for finite input, but ``x - lse`` cancels for large logits and
-    the entry of the maximum loses a tiny tail. Assumes a finite maximum.
+    This is the formula SciPy and PyTorch use. It never returns ``-inf`` for finite input,
+    but the entry of the maximum, ``-log(1 + tail)``, loses a tiny tail when ``1 + tail`` is
+    rounded. Assumes a finite maximum.
 
     Parameters
     ----------
@@ -234,8 +235,8 @@ def shifted_log_softmax(x: ArrayLike, axis: Axis = -1) -> NDArray[np.floating]:
     array([  0., -40.])
     """
     arr, axes = _checked(x, axis)
-    m = np.max(arr, axis=axes, keepdims=True)
-    return arr - (m + np.log(np.sum(np.exp(arr - m), axis=axes, keepdims=True)))
+    shifted = arr - np.max(arr, axis=axes, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))
 
 
 # --------------------------------------------------------------------------- formats

@@ -8,7 +8,7 @@ be processed independently and their partial results merged; this is the idea th
 FlashAttention compute ``softmax(Q K^T) V`` without ever storing the attention matrix.
 
 These functions are for teaching and for streaming data. They are as accurate as the
-max-shifted formula (log-sum-exp within a few ULPs; probabilities within about ``|x - lse|``
+max-shifted formula (log-sum-exp within a few ULPs; probabilities within about ``|x - m|``
 ULPs), because they skip the error-free corrections of :func:`softmax_lib.softmax`.
 """
 
@@ -112,8 +112,14 @@ def online_logsumexp(x: ArrayLike, *, block_size: int = 4096) -> NDArray[np.floa
     >>> float(online_logsumexp([1000.0, 1000.0], block_size=1))  # 1000 + log 2
     1000.6931471805599
     """
-    block_size = _check_block_size(block_size)
     arr, rows = _rows(x)
+    m, s = _online_normaliser(rows, block_size)
+    return (m + np.log(s)).reshape(arr.shape[:-1]).astype(arr.dtype)
+
+
+def _online_normaliser(rows: np.ndarray, block_size: object) -> tuple[np.ndarray, np.ndarray]:
+    """Return the running pair ``(m, s)`` of each row after one pass, block by block."""
+    block_size = _check_block_size(block_size)
     if rows.shape[1] == 0:
         raise ValueError("`x` must have at least one entry along the last axis; got 0.")
     m = np.full(rows.shape[0], -np.inf)
@@ -123,7 +129,7 @@ def online_logsumexp(x: ArrayLike, *, block_size: int = 4096) -> NDArray[np.floa
         m_block = block.max(axis=1)
         s_block = np.exp(block - m_block[:, None]).sum(axis=1)
         m, s = merge_normalisers(m, s, m_block, s_block)
-    return (m + np.log(s)).reshape(arr.shape[:-1]).astype(arr.dtype)
+    return m, s
 
 
 def online_softmax(x: ArrayLike, *, block_size: int = 4096) -> NDArray[np.floating]:
@@ -160,8 +166,10 @@ def online_softmax(x: ArrayLike, *, block_size: int = 4096) -> NDArray[np.floati
     array([0.25, 0.25, 0.25, 0.25])
     """
     arr, rows = _rows(x)
-    lse = online_logsumexp(rows, block_size=block_size).astype(np.float64)
-    return np.exp(rows - lse[:, None]).reshape(arr.shape).astype(arr.dtype)
+    m, s = _online_normaliser(rows, block_size)
+    # exp(x - m) / s, as documented; not exp(x - lse): near large logits lse is rounded to the
+    # spacing of floats there, and that absolute error would land in every exponent.
+    return (np.exp(rows - m[:, None]) / s[:, None]).reshape(arr.shape).astype(arr.dtype)
 
 
 def blocked_attention(

@@ -6,8 +6,13 @@ sentences (dropping code cells, inline code, math, roles such as glue and cite, 
 options and front matter), descends into directives that hold prose (exercises, solutions,
 admonitions), and reports the numerals that remain.
 
+It also reads inline math (``$...$``), where a hand-typed magnitude such as ``$10^{-14}$`` or
+``$e^{-745.13}$`` hides as easily as in words, and number words ("a thousand", "sixty",
+"billions"). Display math is the mathematics itself and is not scanned.
+
 Allowed: integers from 0 to 10 (they belong to the mathematics: "two classes", "base 2"), and
-four-digit years on a line that cites a reference.
+four-digit years on a line that cites a reference. Anything else must be glued, or allowed in
+``tests/test_prose_numbers.py`` with a reason.
 """
 
 from __future__ import annotations
@@ -48,6 +53,12 @@ NUMERAL = re.compile(
     r"(?<![\w.])[-+\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)*(?:[eE][-+]?\d+)?%?(?!\w)"
 )
 YEAR = re.compile(r"^(1[89]|20)\d\d$")
+# Number words above ten (and the words for orders of magnitude), which hide numbers as well.
+NUMBER_WORD = re.compile(
+    r"\b(?:eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|"
+    r"seven|eigh|nine)ty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?)\b",
+    re.IGNORECASE,
+)
 DIRECTIVE = re.compile(r"^\{([\w:-]+)\}")
 
 
@@ -101,11 +112,16 @@ def scan(text: str, first_line: int = 1) -> list[Finding]:
         start = token.map[0] if token.map else 0
         context = " ".join(source_lines[start : token.map[1]] if token.map else [token.content])
         for child in token.children:
-            if child.type != "text":
-                continue  # code_inline, math_inline, myst_role, links' targets, ...
-            for m in NUMERAL.finditer(child.content):
-                if not _allowed(m.group(0), context):
-                    findings.append(Finding(first_line + start, m.group(0), child.content.strip()))
+            if child.type == "math_inline":
+                numerals = [m.group(0) for m in NUMERAL.finditer(child.content)]
+            elif child.type == "text":
+                numerals = [m.group(0) for m in NUMERAL.finditer(child.content)]
+                numerals += [m.group(0) for m in NUMBER_WORD.finditer(child.content)]
+            else:
+                continue  # code_inline, myst_role, links' targets, ...
+            for numeral in numerals:
+                if NUMBER_WORD.fullmatch(numeral) or not _allowed(numeral, context):
+                    findings.append(Finding(first_line + start, numeral, child.content.strip()))
     return findings
 
 

@@ -143,3 +143,35 @@ def test_student_how_to_page_describes_the_student_edition(tmp_path):
     assert "\nColab\n:" not in student and "<!-- edition" not in student
     assert "edition: end" not in student
     assert "Exercises without solutions" in student and "no Binder or Colab button" in student
+
+
+def test_student_sources_can_load_the_book_extension(tmp_path):
+    # Regression: the student copy had tools/launch.py without tools/notebooks.py, which it
+    # imports, so the student build failed to load its extension.
+    import subprocess
+    import sys
+
+    course.write_student_sources(tmp_path / "student")
+    probe = "import sys; sys.path.insert(0, 'tools'); import launch; print(launch.notebooks)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path / "student", capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert str(tmp_path / "student") in result.stdout
+
+
+def test_student_edition_leaves_out_the_instructors_guide(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    course.write_student_sources(tmp_path / "student")
+    toc = yaml.safe_load((tmp_path / "student" / "_toc.yml").read_text())
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert "chapters/instructor-guide" not in files and "chapters/01-softmax" in files
+    assert "For teachers" not in [part["caption"] for part in toc["parts"]]
+    assert not (tmp_path / "student" / "chapters" / "instructor-guide.md").exists()
+
+
+def test_student_front_page_has_no_teacher_links(tmp_path):
+    course.write_student_sources(tmp_path / "student")
+    intro = (tmp_path / "student" / "intro.md").read_text()
+    assert "instructor-guide" not in intro and "Colab" not in intro and "edition:" not in intro
+    assert "instructor-guide" in (ROOT / "intro.md").read_text()

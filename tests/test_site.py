@@ -85,7 +85,12 @@ class Visit:
         self.page = self.context.new_page()
         self.console_errors, self.failed, self.requests, self.bad_status = [], [], [], []
         self.page.on(
-            "console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None
+            "console",
+            lambda m: (
+                self.console_errors.append(f"{m.text} ({m.location.get('url', '')})")
+                if m.type == "error"
+                else None
+            ),
         )
         self.page.on("requestfailed", lambda r: self.failed.append(r.url))
         self.page.on("request", lambda r: self.requests.append(r.url))
@@ -124,8 +129,9 @@ def visit(browser, server):
 @pytest.mark.parametrize("page", toc_pages())
 def test_every_page_loads_cleanly_offline_with_math_and_alt_text(visit, server, page):
     v = visit(f"{page}.html")
-    assert v.console_errors == []
-    assert v.failed == [] and v.bad_status == []
+    # The responses are part of the message: a console error alone does not name its URL.
+    assert (v.console_errors, v.bad_status) == ([], []), (v.console_errors, v.bad_status)
+    assert v.failed == []
     outside = [u for u in v.requests if not u.startswith(server) and not u.startswith("data:")]
     assert outside == [], "the site must be self-contained"
     # Every equation typeset: MathJax replaced each math node, and no raw TeX is left.
@@ -338,3 +344,11 @@ def test_versions_page_is_a_table_of_the_installed_pins(visit):
             name = line.split("==")[0].strip()
             assert table[name] == version(name), name
     assert table["softmax_lib"].startswith(version("softmax_lib"))
+
+
+def test_site_root_has_a_favicon_ico(visit, server):
+    # Regression: the redirect page at the root (index.html) has no icon link, so Chromium
+    # asked for /favicon.ico, got a 404 and logged a console error on some visits.
+    v = visit("index.html")
+    response = v.context.request.get(f"{server}/favicon.ico")
+    assert response.status == 200 and response.body()[:4] == b"\x00\x00\x01\x00"  # an ICO

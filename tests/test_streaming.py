@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from numpy.testing import assert_allclose
 
 from softmax_lib import logsumexp, softmax
 from softmax_lib import stability as stab
@@ -77,3 +78,19 @@ def test_validation():
         online_softmax([1.0, np.inf])
     with pytest.raises(ValueError, match=re.escape("`q`, `k`, `v` must have shapes")):
         blocked_attention(np.ones((2, 3)), np.ones((4, 2)), np.ones((4, 1)))
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        [1e16, 1e16 + 2, 1e16 - 2],  # lse is rounded to a multiple of 2 here
+        [1.7e308, 1.7e308, 1.6e308],  # near the float maximum
+        [-1e308, -1e308, -1e308],  # ties far below zero
+    ],
+)
+def test_online_softmax_divides_by_the_running_sum_instead_of_subtracting_lse(row):
+    # Regression: online_softmax computed exp(x - lse(x)), whose rounding of lse near large
+    # logits made rows sum to 1.15, 2 or 3; its docstring promised exp(x - m) / s.
+    got = online_softmax(np.array(row), block_size=1)
+    assert_allclose(got.sum(), 1.0, rtol=1e-15)
+    assert_allclose(got, softmax(np.array(row)), rtol=1e-15, atol=1e-300)

@@ -273,6 +273,31 @@ def _page(app, pagename, templatename, context, doctree):
             download.write_text(text)
 
 
+def _favicon_ico(app, exception):
+    """Write /favicon.ico, drawn like ``_static/favicon.svg``.
+
+    Browsers ask for /favicon.ico on a page without an icon link, such as Jupyter Book's
+    redirect page (index.html); without the file, every visit to the site's root logs a 404.
+    """
+    target = Path(app.outdir) / "favicon.ico"
+    if exception or app.builder.format != "html" or target.exists():
+        return
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 0, 63, 63), radius=12, fill="#1f4e79")
+    # The SVG's curve: a cubic Bezier from (8, 50) to (40, 14), then a line to (56, 14).
+    points = []
+    for i in range(21):
+        t = i / 20
+        x = (1 - t) ** 3 * 8 + 3 * (1 - t) ** 2 * t * 24 + 3 * (1 - t) * t**2 * 24 + t**3 * 40
+        y = (1 - t) ** 3 * 50 + 3 * (1 - t) ** 2 * t * 50 + 3 * (1 - t) * t**2 * 14 + t**3 * 14
+        points.append((x, y))
+    draw.line([*points, (56, 14)], fill="white", width=6, joint="curve")
+    image.save(target, sizes=[(16, 16), (32, 32), (48, 48)])
+
+
 def setup(app):
     """Register the extension with Sphinx."""
     # The student edition turns this off: the repository holds the solutions.
@@ -282,4 +307,5 @@ def setup(app):
     app.connect("config-inited", _configure)
     # After sphinx-book-theme's launch and download buttons (priority 501).
     app.connect("html-page-context", _page, priority=600)
+    app.connect("build-finished", _favicon_ico)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,9 +1,11 @@
-"""Shared test configuration: Hypothesis profiles and an independent mpmath oracle."""
+"""Shared test configuration: Hypothesis profiles, an mpmath oracle, the browser fixture."""
 
 import os
 
 import mpmath
 import numpy as np
+import pytest
+from helpers import launch_chromium, unavailable
 from hypothesis import settings
 
 settings.register_profile("ci", max_examples=300, deadline=None, print_blob=True)
@@ -32,3 +34,16 @@ def mp_softmax_naive(row, dps=400):
 def as_float(values, dtype=np.float64):
     """Round mpmath values to `dtype` (through float64; double rounding is irrelevant here)."""
     return np.array([float(v) for v in values], dtype=np.float64).astype(dtype)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, driven by Playwright, for the tests of the site and of JupyterLab."""
+    try:
+        from playwright import sync_api
+    except ImportError:
+        unavailable("the playwright package is not installed (requirements-dev.txt)")
+    with sync_api.sync_playwright() as p:
+        chromium = launch_chromium(p)
+        yield chromium
+        chromium.close()

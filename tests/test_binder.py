@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
@@ -96,12 +97,6 @@ def test_every_chapter_import_is_a_pinned_requirement_or_the_standard_library():
         assert provided in pins or provided == "-e .", f"chapters import {module}: not pinned"
 
 
-def _unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail(f"the Binder tests cannot run in CI: {reason}")
-    pytest.skip(f"BINDER TESTS SKIPPED: {reason}")
-
-
 @pytest.fixture(scope="module")
 def binder(tmp_path_factory):
     """The notebooks branch, installed the way repo2docker installs it, in a clean venv.
@@ -114,7 +109,7 @@ def binder(tmp_path_factory):
     import notebooks
 
     if not list((ROOT / "_build" / "notebooks" / "teacher" / "chapters").glob("*.ipynb")):
-        _unavailable("no rendered notebooks in _build/notebooks (run make book)")
+        unavailable("no rendered notebooks in _build/notebooks (run make book)")
     tmp_path = tmp_path_factory.mktemp("binder")
     repo = tmp_path / "repo"
     notebooks.write_branch(repo)
@@ -260,19 +255,6 @@ def lab(binder, tmp_path_factory):
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright import sync_api
-
-    chromium = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-    if not Path(chromium).exists():
-        _unavailable(f"Chromium not found at {chromium}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def open_in_lab(browser, lab, path, shot):

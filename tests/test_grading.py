@@ -13,11 +13,11 @@ a missing build is a failure, never a skip.
 import html
 import importlib.util
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
+from helpers import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("course", ROOT / "tools" / "course.py")
@@ -64,12 +64,6 @@ def my_log_softmax(z):
 '''
 
 
-def _unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail(f"the grader tests cannot run in CI: {reason}")
-    pytest.skip(f"GRADER TESTS SKIPPED: {reason}")
-
-
 def _reference(chapter):
     """The teacher's solution of a chapter's graded exercise, markers removed."""
     nb = json.loads((course.ASSIGNMENT_SOURCES / f"{chapter}.ipynb").read_text())
@@ -82,7 +76,7 @@ def graded(tmp_path_factory):
     """Autograde five submissions of two chapters; return the course paths."""
     pytest.importorskip("nbgrader")
     if not list(course.ASSIGNMENT_SOURCES.glob("0*.ipynb")):
-        _unavailable("no assignment sources in _build/notebooks (run make book)")
+        unavailable("no assignment sources in _build/notebooks (run make book)")
     paths = course.write_assignments(tmp_path_factory.mktemp("grading") / "course")
     submissions = {
         "01-softmax": {

@@ -6,30 +6,22 @@ Runs against ``_build/html`` (``make test`` builds it first), served on 127.0.0.
 
 import functools
 import http.server
-import os
 import re
-import shutil
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from helpers import unavailable
 
 from softmax_lib import logsumexp, softmax
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 
 pytestmark = pytest.mark.browser
-
-
-def _unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run in CI: {reason}")
-    pytest.skip(f"BROWSER TESTS SKIPPED: {reason}")
 
 
 def toc_pages():
@@ -48,7 +40,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def server():
     if not (SITE / "index.html").exists():
-        _unavailable("no built site in _build/html (run make book)")
+        unavailable("no built site in _build/html (run make book)")
     handler = functools.partial(QuietHandler, directory=str(SITE))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
@@ -58,20 +50,6 @@ def server():
     httpd.shutdown()
     httpd.server_close()
     thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright import sync_api
-    except ImportError:
-        _unavailable("the playwright package is not installed (requirements-dev.txt)")
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 class Visit:

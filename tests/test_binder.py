@@ -201,7 +201,7 @@ def lab(binder, tmp_path_factory):
     Beside the branch's chapters (what Binder opens) it serves the chapter notebook the
     website's download button offers, and the student edition's. The only settings changed
     from Binder's are display ones: every cell is rendered at once (no lazy windowing, so
-    the whole notebook can be read), and no news pop-up.
+    the whole notebook can be read), and no news or update check (both would ask the internet).
     """
     import urllib.request
 
@@ -214,7 +214,8 @@ def lab(binder, tmp_path_factory):
     settings = tmp_path_factory.mktemp("lab-settings")
     for plugin, value in {
         "notebook-extension/tracker": {"windowingMode": "none"},
-        "apputils-extension/notification": {"fetchNews": "false"},
+        # No news and no update check: both ask the internet.
+        "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
     }.items():
         path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)

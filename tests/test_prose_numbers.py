@@ -1,5 +1,6 @@
 """Numbers in the book's prose must be glued from code, never typed by hand."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,25 @@ def test_every_allowance_is_still_needed():
 def test_line_numbers_point_at_the_source():
     text = "Intro.\n\n```{exercise}\n:label: ex-a\n\nLine with 77.\n```\n"
     assert [(f.line, f.numeral) for f in scan(text)] == [(6, "77")]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_no_inline_math_is_broken_by_a_line_that_starts_a_list(path):
+    # Regression: "$... q_j\n- \sum_j ...$" renders as a bullet list, cutting the formula in two
+    # (found in chapters 4 and 8). A line inside inline math must not start with "- ".
+    lines = path.read_text().splitlines()
+    inside, in_code, bad = False, False, []
+    for number, line in enumerate(lines, 1):
+        if in_code:  # code cells and code blocks hold dollars of their own
+            in_code = line.strip() != "```"
+            continue
+        if line.startswith("```"):
+            opener = line[3:].strip()
+            in_code = opener.startswith("{code-cell}") or bool(opener and opener[0] != "{")
+            continue
+        if inside and re.match(r"^\s*[-+*] ", line):
+            bad.append(number)
+        # Count single dollars outside display math to know whether a line ends inside $...$.
+        if not line.strip().startswith("$$"):
+            inside ^= len(re.findall(r"(?<![\\$])\$(?!\$)", line)) % 2 == 1
+    assert bad == [], f"{path.name}: lines {bad} start a list inside inline math"

@@ -19,16 +19,70 @@ def as_real_float_array(x: ArrayLike, name: str) -> NDArray[np.floating]:
     """Return `x` as a real floating-point array, promoting integers and booleans to float64.
 
     Floating-point input keeps its dtype. The input is never copied unless a conversion is
-    needed, and it is never modified by any caller.
+    needed, and it is never modified by any caller. Rejected, each with a message naming
+    `name`: complex, non-numeric, date and time-delta input; ragged nested sequences; and
+    NumPy masked arrays, whose mask NumPy's functions would silently drop (mask an entry
+    with a logit of ``-inf`` instead).
     """
-    arr = np.asarray(x)
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"`{name}` must be a plain array, not a masked array, whose mask NumPy would "
+            "ignore (give masked logits the value -inf instead); got numpy.ma.MaskedArray."
+        )
+    try:
+        arr = np.asarray(x)
+    except ValueError as error:  # ragged nesting: NumPy's message names no parameter
+        raise ValueError(
+            f"`{name}` must be a rectangular array (nested sequences of equal lengths); "
+            f"got a ragged sequence ({error})."
+        ) from None
     if np.iscomplexobj(arr):
         raise TypeError(f"`{name}` must be real-valued; got dtype {arr.dtype}.")
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    if (
+        arr.dtype == object
+        or arr.dtype.kind in "mM"  # timedelta64 counts as an integer to NumPy
+        or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool)
+    ):
         raise TypeError(f"`{name}` must be a real-valued numeric array; got dtype {arr.dtype}.")
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
     return arr
+
+
+def check_positive_int(value: object, name: str) -> int:
+    """Return `value` if it is an int >= 1 (not a bool), else raise TypeError/ValueError."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be a positive int; got {value!r}.")
+    if value < 1:
+        raise ValueError(f"`{name}` must be a positive int; got {value!r}.")
+    return int(value)
+
+
+MIN_REFERENCE_DIGITS = 20  # more than long double carries (about 19.3 decimal digits)
+
+
+def check_reference_digits(dps: object) -> int:
+    """Return `dps` if it is an int of at least MIN_REFERENCE_DIGITS decimal digits."""
+    if isinstance(dps, bool | np.bool_) or not isinstance(dps, numbers.Integral):
+        raise TypeError(f"`dps` must be an int; got {dps!r}.")
+    if dps < MIN_REFERENCE_DIGITS:
+        raise ValueError(
+            f"`dps` must be >= {MIN_REFERENCE_DIGITS} (a reference needs more digits than the "
+            f"formats it judges); got {dps!r}."
+        )
+    return int(dps)
+
+
+def check_classes(n_classes: int, name: str) -> None:
+    """Raise ValueError if the class axis of `name` has no entries (no distribution)."""
+    if n_classes == 0:
+        raise ValueError(f"`{name}` must have at least one class along `axis`; got 0.")
+
+
+def check_not_empty(arr: np.ndarray, name: str, what: str) -> None:
+    """Raise ValueError if `arr` has no elements; `what` says what is missing."""
+    if arr.size == 0:
+        raise ValueError(f"`{name}` must hold at least one {what}; got shape {arr.shape}.")
 
 
 def check_at_least_1d(arr: np.ndarray, name: str) -> None:
@@ -41,11 +95,16 @@ def check_at_least_1d(arr: np.ndarray, name: str) -> None:
 
 
 def normalize_axis(axis: Axis, ndim: int, *, allow_tuple: bool = True) -> tuple[int, ...]:
-    """Return `axis` as a sorted tuple of non-negative axes of an `ndim`-dimensional array."""
+    """Return `axis` as a sorted tuple of non-negative axes of an `ndim`-dimensional array.
+
+    With ``allow_tuple=False`` the axis is one class axis: an int, not a tuple and not None.
+    """
+    what = "an int, a tuple of ints or None" if allow_tuple else "an int"
     if axis is None:
+        if not allow_tuple:
+            raise TypeError(f"`axis` must be {what}; got None.")
         return tuple(range(ndim))
     items = axis if isinstance(axis, tuple) and allow_tuple else (axis,)
-    what = "an int, a tuple of ints or None" if allow_tuple else "an int or None"
     out = []
     for item in items:
         if isinstance(item, bool | np.bool_):
@@ -176,12 +235,16 @@ def check_weight(weight: ArrayLike | None, n_classes: int) -> np.ndarray | None:
 
 
 def check_class_indices(
-    target: np.ndarray, n_classes: int, ignore_index: int | None, expected_shape: tuple
+    target: np.ndarray,
+    n_classes: int,
+    ignore_index: int | None,
+    expected_shape: tuple,
+    name: str = "target",
 ) -> np.ndarray:
     """Check integer class indices against the logits; return a boolean mask of valid entries."""
     if target.shape != expected_shape:
         raise ValueError(
-            f"`target` must have shape {expected_shape} (the shape of the input without "
+            f"`{name}` must have shape {expected_shape} (the shape of the input without "
             f"`axis`) for class indices; got {target.shape}."
         )
     valid = np.ones(target.shape, dtype=bool) if ignore_index is None else target != ignore_index
@@ -190,7 +253,7 @@ def check_class_indices(
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         extra = "" if ignore_index is None else f" or {ignore_index} (`ignore_index`)"
         raise ValueError(
-            f"`target` class indices must be in [0, {n_classes}){extra}; "
+            f"`{name}` class indices must be in [0, {n_classes}){extra}; "
             f"got {int(target[where])} at position {where}."
         )
     return valid

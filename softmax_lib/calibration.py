@@ -7,7 +7,9 @@ kind of miscalibration, a wrong temperature.
 
 from __future__ import annotations
 
+import math
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,9 +18,11 @@ from numpy.typing import ArrayLike, NDArray
 from softmax_lib._validation import (
     as_real_float_array,
     check_class_indices,
+    check_not_empty,
+    check_positive_int,
     check_probabilities,
 )
-from softmax_lib.core import logsumexp, softmax
+from softmax_lib.core import softmax
 
 __all__ = ["ReliabilityBins", "expected_calibration_error", "fit_temperature", "reliability_bins"]
 
@@ -41,7 +45,7 @@ def _predictions(probs: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.nd
     t = np.asarray(labels)
     if not np.issubdtype(t.dtype, np.integer):
         raise TypeError(f"`labels` must hold integer class indices; got dtype {t.dtype}.")
-    check_class_indices(t, p.shape[1], None, p.shape[:1])
+    check_class_indices(t, p.shape[1], None, p.shape[:1], name="labels")
     confidence = p.max(axis=1).astype(np.float64)
     correct = p.argmax(axis=1) == t
     return confidence, correct
@@ -202,16 +206,24 @@ def fit_temperature(
     z = as_real_float_array(logits, "logits").astype(np.float64)
     if z.ndim != 2:
         raise ValueError(f"`logits` must have shape (N, C); got {z.shape}.")
+    check_not_empty(z, "logits", "example with at least one class")
     if not np.all(np.isfinite(z)):
         raise ValueError("`logits` must be finite; got NaN or infinity.")
     t = np.asarray(labels)
     if not np.issubdtype(t.dtype, np.integer):
         raise TypeError(f"`labels` must hold integer class indices; got dtype {t.dtype}.")
-    check_class_indices(t, z.shape[1], None, z.shape[:1])
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
-        raise ValueError(f"`max_iter` must be a positive int; got {max_iter!r}.")
+    check_class_indices(t, z.shape[1], None, z.shape[:1], name="labels")
+    max_iter = check_positive_int(max_iter, "max_iter")
+    # The fit is equivariant: logits c z give the temperature c T. Fitting z / c, with c the
+    # power of two nearest the largest |z|, makes the search scale-free (logits of 1e30 or
+    # 1e-14 bracket as easily as logits of 1) and the rescaling exact.
+    largest = float(np.max(np.abs(z)))
+    scale = 2.0 ** round(math.log2(largest)) if largest > 0 else 1.0
+    z = z / scale
     true_logit = np.take_along_axis(z, t[:, None], axis=1)
     others = np.where(np.arange(z.shape[1]) == t[:, None], -np.inf, z)
+    if largest == 0:
+        return float("inf")  # every logit is 0: the model is uniform at every temperature
     if z.shape[1] == 1 or np.all(true_logit[:, 0] > others.max(axis=1)):
         return 0.0  # every argmax is right: the NLL decreases for ever as T -> 0
     gaps = z - true_logit  # z_c - z_k; the slope sums p_c * gap_c without cancellation
@@ -232,6 +244,7 @@ def fit_temperature(
         if hi > 1e12:  # the NLL keeps decreasing as far as float64 can tell
             return 0.0
     beta = hi / 2 if lo == 0 else (lo + hi) / 2
+    converged = False
     for _ in range(max_iter):
         slope, curvature = slope_and_curvature(beta)
         if slope < 0:
@@ -242,14 +255,16 @@ def fit_temperature(
         candidate = beta - step
         if not lo < candidate < hi:  # Newton left the bracket: bisect instead
             candidate = (lo + hi) / 2
-        if abs(candidate - beta) <= tol * beta:
+        if abs(candidate - beta) <= tol * beta or hi - lo <= tol * lo:
             beta = candidate
+            converged = True
             break
         beta = candidate
-    return 1.0 / beta
-
-
-def _mean_nll(logits: np.ndarray, labels: np.ndarray, temperature: float) -> float:
-    """Mean NLL of ``softmax(logits / temperature)``; used by the tests and the chapter."""
-    scaled = logits / temperature
-    return float(np.mean(logsumexp(scaled) - np.take_along_axis(scaled, labels[:, None], 1)[:, 0]))
+    if not converged:
+        warnings.warn(
+            f"`fit_temperature` did not converge in {max_iter} iterations (tol={tol}); "
+            "the temperature returned is the last iterate. Raise `max_iter` or `tol`.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return scale / beta

@@ -132,10 +132,34 @@ class _Checker:
             out = self.fn(x.copy())
         except Exception as error:  # any error is feedback for the student
             return None, (f"your {self.name} raised {type(error).__name__} for {_show(x)}: {error}")
-        return np.asarray(out), None
+        return _as_result(out, self.name, x)
 
     def record(self, name: str, feedback: str | None) -> None:
         self.report.results.append(CheckResult(name, feedback is None, feedback or ""))
+
+
+def _as_result(out: object, name: str, x: np.ndarray):
+    """Return (out as a real array, None), or (None, feedback) for what is not one."""
+    if out is None:
+        return None, (
+            f"your {name} returned None for {_show(x)}: did you forget the `return` statement?"
+        )
+    try:
+        arr = np.asarray(out)
+    except Exception:  # ragged lists and other things NumPy cannot hold
+        arr = None
+    if (
+        arr is None
+        or arr.dtype == object
+        or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool)
+    ):
+        return None, (
+            f"your {name} returned a {type(out).__name__} for {_show(x)}; "
+            "it must return a NumPy array of numbers."
+        )
+    if np.iscomplexobj(arr):
+        return None, f"your {name} returned complex numbers for {_show(x)}; use real arithmetic."
+    return arr, None
 
 
 def _nonfinite_feedback(name: str, x: np.ndarray, out: np.ndarray, why: str) -> str | None:
@@ -335,8 +359,12 @@ def _strict_checks(c: _Checker) -> None:
             "(the wrong kind of input) with a message that says what was expected."
         )
     else:
+        if isinstance(out, np.ndarray):
+            what = f"{out.dtype} values"
+        else:
+            what = "None" if out is None else f"a {type(out).__name__}"
         err = (
-            f"your {c.name} returned {np.asarray(out).dtype} values for complex input "
+            f"your {c.name} returned {what} for complex input "
             f"{_show(complex_input)}, but logits are real numbers. Raise TypeError with a "
             "message that says so."
         )

@@ -16,6 +16,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from softmax_lib._extended import log_sum_exp_near_zero, to_mpf
 from softmax_lib._validation import (
     Axis,
     as_real_float_array,
@@ -42,8 +43,10 @@ def _prepare(x: ArrayLike, axis: Axis, name: str = "x"):
     return arr, work, axes, empty
 
 
-def _normaliser(w: np.ndarray, axes: tuple[int, ...], *, correct: bool = True):
-    """Return the pieces of ``log(sum(exp(w)))`` over `axes` (all kept with keepdims).
+def _normaliser(
+    w: np.ndarray, axes: tuple[int, ...], *, correct: bool = True, temperature: float = 1.0
+):
+    """Return the pieces of ``log(sum(exp(w / temperature)))`` over `axes` (keepdims).
 
     Returns ``(m, finite, d, e, t, s, log_s)`` where ``m`` is the maximum, ``finite`` says
     where ``m`` is finite, ``d + e == w - m`` exactly (TwoSum), ``t ~ exp(w - m)``,
@@ -54,6 +57,11 @@ def _normaliser(w: np.ndarray, axes: tuple[int, ...], *, correct: bool = True):
     enough when `w` holds float16 or float32 values widened to float64: the rounding error
     of ``w - m`` is then below ``745 * 2**-53`` relative in ``exp``, far below half a float32
     ULP. Temporaries are reused in place to save memory traffic.
+
+    A temperature divides the shifted differences, ``(w - m) / T``, never `w` itself: ``w / T``
+    can overflow for finite logits (``1e308 / 0.5``), which is not an infinite logit. Where
+    ``w - m`` itself overflows, ``(w / 2 - m / 2) / T * 2`` is used; a quotient that overflows
+    to ``-inf`` is a difference whose exponential is 0, rightly.
     """
     m = np.max(w, axis=axes, keepdims=True)
     finite = np.isfinite(m)
@@ -72,6 +80,14 @@ def _normaliser(w: np.ndarray, axes: tuple[int, ...], *, correct: bool = True):
         # e is NaN or infinite only where d is infinite (infinite input or an overflowing
         # difference); there the correction is irrelevant and must not poison the result.
         np.nan_to_num(e, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    if temperature != 1.0:
+        overflowed = np.isneginf(d) & np.isfinite(w) & finite
+        np.divide(d, temperature, out=d)
+        if e is not None:
+            np.divide(e, temperature, out=e)
+        if overflowed.any():
+            halves = (np.broadcast_to(w, d.shape) / 2 - shift / 2) / temperature * 2
+            d[overflowed] = halves[overflowed]
     t = np.exp(d)
     if correct:
         correction = np.multiply(t, e)
@@ -86,29 +102,31 @@ def _normaliser(w: np.ndarray, axes: tuple[int, ...], *, correct: bool = True):
     return m, finite, d, e, t, s, log_s
 
 
-# Long double is an 80-bit extended format on x86-64 Linux (64-bit significand), enough to
-# absorb a cancellation of up to 2**10 in m + log(s); elsewhere it may be plain double.
-_EXTENDED = np.finfo(np.longdouble).eps < 1e-18
-_MAX_EXTENDED_CANCELLATION = 2.0**10
+def _mpmath_nstr(value) -> str:
+    import mpmath
+
+    return mpmath.nstr(value, 40, strip_zeros=False)
 
 
-def _mp_logsumexp(row: np.ndarray, digits: int) -> float:
-    """log(sum(exp(row))) in `digits` decimal digits with mpmath, rounded to float."""
-    import mpmath  # imported lazily: only rows with catastrophic cancellation need it
+def _mp_logsumexp(row: np.ndarray, digits: int):
+    """log(sum(exp(row))) in `digits` decimal digits with mpmath (inputs read exactly)."""
+    import mpmath  # imported lazily: only rows that the bounds below cannot settle need it
 
     with mpmath.workdps(digits):
-        values = [mpmath.mpf(float(v)) for v in row if v != -np.inf]
-        return float(mpmath.log(mpmath.fsum(mpmath.exp(v) for v in values)))
+        values = [to_mpf(mpmath, v) for v in row if v != -np.inf]
+        return mpmath.log(mpmath.fsum(mpmath.exp(v) for v in values))
 
 
 def _refine_near_zero(work: np.ndarray, axes: tuple[int, ...], m: np.ndarray, out: np.ndarray):
     """Recompute, in extra precision, the rows where ``m + log(s)`` cancels.
 
     ``log(s) >= 0``, so the sum cancels only when the maximum ``m`` is negative and the
-    result is small beside it. The amplification of the rounding error of ``log(s)`` is about
-    ``|m| / |result|``; rows where it exceeds 2 are recomputed in long double (when that is an
-    extended format) and, beyond ``2**10``, with mpmath. Such rows have every logit in
-    ``[-log n - |m|, 0)``, so they are rare, and nothing else is touched.
+    result is small beside it (``|result| < |m| / 2``); such rows have every logit in
+    ``[-log n - |m|, 0)``. Log-probabilities are exactly such rows (their log-sum-exp is 0 up
+    to rounding). float64 rows (and float16/float32 ones, computed in float64) are summed in
+    double-double arithmetic, vectorised (:mod:`softmax_lib._extended`); a row goes to mpmath
+    only where the error bound of that sum does not prove the result. Long double rows go to
+    mpmath, which reads them exactly.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         flagged = np.isfinite(m) & (m < 0) & (np.abs(out) < 0.5 * np.abs(m))
@@ -118,35 +136,22 @@ def _refine_near_zero(work: np.ndarray, axes: tuple[int, ...], m: np.ndarray, ou
     rows = np.moveaxis(work, axes, tuple(range(-n_axes, 0)))
     rows = rows.reshape(-1, math.prod(work.shape[a] for a in axes))
     flat_out = np.moveaxis(out, axes, tuple(range(-n_axes, 0))).reshape(-1).copy()
-    flat_m = np.moveaxis(m, axes, tuple(range(-n_axes, 0))).reshape(-1)
     index = np.flatnonzero(np.moveaxis(flagged, axes, tuple(range(-n_axes, 0))).reshape(-1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        amplification = np.abs(flat_m[index]) / np.abs(flat_out[index])
-    if _EXTENDED:
-        moderate = index[amplification <= _MAX_EXTENDED_CANCELLATION]
-        wide = rows[moderate].astype(np.longdouble)
-        wide_m = np.max(wide, axis=1, keepdims=True)
-        with np.errstate(under="ignore"):
-            wide_s = np.sum(np.exp(wide - wide_m), axis=1)
-        flat_out[moderate] = (wide_m[:, 0] + np.log(wide_s)).astype(work.dtype)
-        severe = index[amplification > _MAX_EXTENDED_CANCELLATION]
-    else:
-        severe = index
-    for r in severe:
-        # Enough digits for the result to survive a cancellation of |m| / |result|, which is
-        # below 10**300 for any result that is not exactly zero in float64.
-        flat_out[r] = _mp_logsumexp(
-            rows[r],
-            340
-            if flat_out[r] == 0
-            else 40 + int(math.log10(abs(flat_m[r]) / abs(flat_out[r]) + 1)),
-        )
+    if work.dtype == np.float64:
+        values, ok = log_sum_exp_near_zero(rows[index])
+        flat_out[index[ok]] = values[ok]
+        index = index[~ok]
+    flat_m = np.moveaxis(m, axes, tuple(range(-n_axes, 0))).reshape(-1)
+    for r in index:
+        # Enough digits for the result to survive a cancellation of |m| / |result| (below
+        # 10**300 for any result that is not exactly zero in float64), and then some.
+        amplification = abs(float(flat_m[r]) / float(flat_out[r])) if flat_out[r] else 1e300
+        digits = 40 + np.finfo(work.dtype).precision + int(math.log10(amplification + 1))
+        value = _mp_logsumexp(rows[r], digits)
+        # A decimal string of 40 digits rounds correctly to any binary format up to 113 bits.
+        flat_out[r] = work.dtype.type(_mpmath_nstr(value))
     shape = tuple(out.shape[a] for a in range(out.ndim) if a not in axes) + (1,) * n_axes
     return np.moveaxis(flat_out.reshape(shape), tuple(range(-n_axes, 0)), axes)
-
-
-def _scaled(work: np.ndarray, temperature: float) -> np.ndarray:
-    return work if temperature == 1.0 else work / temperature
 
 
 def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> NDArray[np.floating]:
@@ -340,7 +345,7 @@ def softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> NDArr
         # See logsumexp: every warning inside comes from a row that is overwritten with NaN
         # or from an underflow whose rounded result (0 or a subnormal) is the right answer.
         _, finite, _, _, t, s, _ = _normaliser(
-            _scaled(work, temperature), axes, correct=arr.dtype not in _WIDENED
+            work, axes, correct=arr.dtype not in _WIDENED, temperature=temperature
         )
         t /= s
         if not finite.all():
@@ -419,7 +424,7 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> N
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         # See logsumexp for why these warnings are silenced.
         _, finite, d, e, _, _, log_s = _normaliser(
-            _scaled(work, temperature), axes, correct=arr.dtype not in _WIDENED
+            work, axes, correct=arr.dtype not in _WIDENED, temperature=temperature
         )
         d -= log_s
         if e is not None:
@@ -483,13 +488,14 @@ def hardmax(x: ArrayLike, axis: Axis = -1, *, ties: str = "first") -> NDArray[np
         return arr.copy()
     k = len(axes)
     moved = np.moveaxis(arr, axes, range(arr.ndim - k, arr.ndim))
-    flat = moved.reshape((*moved.shape[: arr.ndim - k], -1))
+    flat = moved.reshape((*moved.shape[: arr.ndim - k], math.prod(moved.shape[arr.ndim - k :])))
     m = flat.max(axis=-1, keepdims=True)
     is_max = flat == m
     if ties == "first":
         out = np.zeros(flat.shape, dtype=arr.dtype)
         np.put_along_axis(out, np.argmax(is_max, axis=-1)[..., None], 1, axis=-1)
     else:
-        out = (is_max / np.count_nonzero(is_max, axis=-1, keepdims=True)).astype(arr.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a NaN row: 0 / 0, then NaN
+            out = (is_max / np.count_nonzero(is_max, axis=-1, keepdims=True)).astype(arr.dtype)
     out = np.where(np.isnan(m), np.nan, out).astype(arr.dtype)
     return np.moveaxis(out.reshape(moved.shape), range(arr.ndim - k, arr.ndim), axes)

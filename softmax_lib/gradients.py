@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from softmax_lib._validation import (
     as_real_float_array,
     check_at_least_1d,
+    check_classes,
     normalize_axis,
 )
 from softmax_lib.core import softmax
@@ -34,6 +35,7 @@ def _probabilities_last(x: ArrayLike, axis: int, name: str = "x") -> tuple[np.nd
     arr = as_real_float_array(x, name)
     check_at_least_1d(arr, name)
     (ax,) = normalize_axis(axis, arr.ndim, allow_tuple=False)
+    check_classes(arr.shape[ax], name)
     return softmax(np.moveaxis(arr, ax, -1), axis=-1), ax
 
 
@@ -169,10 +171,18 @@ def softmax_vjp(x: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floati
     vec = as_real_float_array(v, "v")
     if vec.shape != arr.shape:
         raise ValueError(f"`v` must have the shape of `x`, {arr.shape}; got {vec.shape}.")
-    p, ax = _probabilities_last(arr, axis)
-    v_last = np.moveaxis(vec, ax, -1)
-    out = p * (v_last - np.sum(v_last * p, axis=-1, keepdims=True))
-    return np.moveaxis(out, -1, ax).astype(np.result_type(arr, vec))
+    dtype = np.result_type(arr, vec)
+    p, ax = _probabilities_last(arr.astype(dtype, copy=False), axis)
+    v_last = np.moveaxis(vec, ax, -1).astype(dtype, copy=False)
+    # v_j - v.p, computed relative to the most probable class k as
+    # (v_j - v_k) - sum_{i != k} p_i (v_i - v_k): the same in exact arithmetic (the p sum to
+    # 1), but it never subtracts two nearly equal numbers when p_k rounds to 1.
+    k = np.argmax(p, axis=-1)[..., None]
+    v_k = np.take_along_axis(v_last, k, axis=-1)
+    rel = v_last - v_k
+    with np.errstate(invalid="ignore"):  # inf - inf in v: NaN, as the plain formula gives
+        out = p * (rel - np.sum(p * rel, axis=-1, keepdims=True))
+    return np.moveaxis(out, -1, ax).astype(dtype)
 
 
 def cross_entropy_grad(
@@ -231,7 +241,16 @@ def cross_entropy_grad(
     )
     p = softmax(problem.work, axis=-1)
     coeff = problem.coeff
-    grad = np.sum(coeff, axis=-1, keepdims=True) * p - coeff
+    total = np.sum(coeff, axis=-1, keepdims=True)
+    grad = total * p - coeff
+    # For the most probable class k, a p_k - A_k = sum_{i != k} A_i - a sum_{i != k} p_i:
+    # no cancellation when p_k rounds to 1 (the plain form gives 0 for a one-hot target).
+    k = np.argmax(p, axis=-1)[..., None]
+    others = np.arange(p.shape[-1]) != k
+    grad_k = np.sum(coeff, axis=-1, where=others, keepdims=True) - total * np.sum(
+        p, axis=-1, where=others, keepdims=True
+    )
+    np.put_along_axis(grad, k, grad_k, axis=-1)
     if problem.reduction == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 is NaN, as the loss
             grad = grad / np.float64(problem.denominator)

@@ -26,12 +26,13 @@ from softmax_lib._validation import (
     check_at_least_1d,
     check_choice,
     check_class_indices,
+    check_classes,
     check_ignore_index,
     check_unit_interval,
     check_weight,
     normalize_axis,
 )
-from softmax_lib.core import log_softmax
+from softmax_lib.core import log_softmax, logsumexp
 
 __all__ = ["cross_entropy", "nll_loss"]
 
@@ -73,6 +74,7 @@ def _prepare(
     work = np.moveaxis(arr, ax, -1)
     work = work.astype(np.float64) if arr.dtype in _WIDENED else work
     n_classes = work.shape[-1]
+    check_classes(n_classes, x_name)
     w = check_weight(weight, n_classes)
     w_full = np.ones(n_classes) if w is None else w
 
@@ -242,7 +244,20 @@ def cross_entropy(
         logits, target, axis, weight, ignore_index, reduction, label_smoothing
     )
     log_probs = log_softmax(problem.work, axis=-1)
-    return _reduce(_weighted_nll(problem.coeff, log_probs), problem)
+    losses = _weighted_nll(problem.coeff, log_probs)
+    # A log-probability below -1.8e308 overflows to -inf although the loss, a weighted
+    # mean of such numbers, may be finite. Those rows are recomputed at half scale, which
+    # is exact: -sum A (z / 2 - lse / 2), doubled at the end (overflowing only if the loss
+    # itself does).
+    overflowed = np.any(
+        np.isneginf(log_probs) & np.isfinite(problem.work) & (problem.coeff != 0), axis=-1
+    )
+    if overflowed.any():
+        rows = problem.work[overflowed]
+        half = rows / 2 - logsumexp(rows, keepdims=True) / 2
+        with np.errstate(over="ignore"):
+            losses[overflowed] = 2 * _weighted_nll(problem.coeff[overflowed], half)
+    return _reduce(losses, problem)
 
 
 def nll_loss(

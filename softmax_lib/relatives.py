@@ -13,6 +13,7 @@ from softmax_lib._validation import (
     as_real_float_array,
     check_at_least_1d,
     check_bool,
+    check_classes,
     check_temperature,
     normalize_axis,
 )
@@ -33,6 +34,7 @@ def _logits(logits: ArrayLike, axis: int) -> tuple[np.ndarray, int]:
     arr = as_real_float_array(logits, "logits")
     check_at_least_1d(arr, "logits")
     (ax,) = normalize_axis(axis, arr.ndim, allow_tuple=False)
+    check_classes(arr.shape[ax], "logits")
     return arr, ax
 
 
@@ -243,12 +245,16 @@ def sparsemax(logits: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
     """
     arr, ax = _logits(logits, axis)
     z = np.moveaxis(arr, ax, -1).astype(np.float64)
-    if z.shape[-1] == 0:
-        raise ValueError("`logits` must have at least one class along `axis`; got 0.")
     if not np.all(np.isfinite(z)):
         raise ValueError("`logits` must be finite for sparsemax; got NaN or infinity.")
+    # Sparsemax ignores a shared offset, so shift by the maximum first: the support test
+    # then compares numbers of the size of the gaps, not of the logits (1e16 + 1 == 1e16).
+    # A gap beyond the float range becomes -inf, which is simply outside the support.
+    with np.errstate(over="ignore"):
+        z = z - z.max(axis=-1, keepdims=True)
     z_sorted = -np.sort(-z, axis=-1)
-    cumulative = np.cumsum(z_sorted, axis=-1)
+    with np.errstate(invalid="ignore"):  # -inf + -inf stays -inf; nothing else is invalid
+        cumulative = np.cumsum(z_sorted, axis=-1)
     j = np.arange(1, z.shape[-1] + 1)
     in_support = 1 + j * z_sorted > cumulative
     k = np.sum(in_support, axis=-1, keepdims=True)  # the condition holds for a prefix

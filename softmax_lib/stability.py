@@ -23,10 +23,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from softmax_lib._extended import to_mpf
 from softmax_lib._validation import (
     Axis,
     as_real_float_array,
     check_at_least_1d,
+    check_reference_digits,
     normalize_axis,
 )
 
@@ -329,6 +331,8 @@ def float_format(dtype: Any) -> FloatFormat:
     >>> float_format("bfloat16").max
     3.3895313892515355e+38
     """
+    if dtype is None:  # np.dtype(None) would silently mean float64
+        raise TypeError("`dtype` must be a floating-point type; got None.")
     name = str(dtype).rsplit(".", 1)[-1].strip("'<>\" ")
     if name == "bfloat16":
         return _BFLOAT16
@@ -413,16 +417,7 @@ def _mp():
     return mpmath
 
 
-def _to_mpf(mp, value):
-    """Convert a NumPy or Python number to an mpmath number exactly (long double included)."""
-    if not isinstance(value, float | int | np.floating | np.integer):
-        return mp.mpf(value)  # already an mpmath number, or a constant such as mpmath.pi
-    if np.isnan(value):
-        return mp.nan
-    if np.isinf(value):
-        return mp.inf if value > 0 else mp.ninf
-    num, den = value.as_integer_ratio()
-    return mp.mpf(num) / den  # den is a power of 2, so the division is exact
+_to_mpf = to_mpf  # the package's one exact conversion to mpmath
 
 
 def _reference_rows(x: ArrayLike):
@@ -470,6 +465,7 @@ def reference_logsumexp(x: ArrayLike, *, dps: int = 60) -> NDArray[np.object_]:
     >>> print(float(reference_logsumexp([0.0, -40.0])))
     4.248354255291589e-18
     """
+    dps = check_reference_digits(dps)
     mp = _mp()
     arr, rows = _reference_rows(x)
     out = np.empty(rows.shape[0], dtype=object)
@@ -485,6 +481,7 @@ def reference_logsumexp(x: ArrayLike, *, dps: int = 60) -> NDArray[np.object_]:
 
 
 def _reference_normalised(x: ArrayLike, dps: int, log: bool) -> NDArray[np.object_]:
+    dps = check_reference_digits(dps)
     mp = _mp()
     arr, rows = _reference_rows(x)
     out = np.empty(rows.shape, dtype=object)

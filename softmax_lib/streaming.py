@@ -14,18 +14,18 @@ ULPs), because they skip the error-free corrections of :func:`softmax_lib.softma
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from softmax_lib._validation import as_real_float_array, check_at_least_1d
+from softmax_lib._validation import as_real_float_array, check_at_least_1d, check_positive_int
 
 __all__ = ["blocked_attention", "merge_normalisers", "online_logsumexp", "online_softmax"]
 
 
 def _check_block_size(block_size: object) -> int:
-    if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
-        raise ValueError(f"`block_size` must be a positive int; got {block_size!r}.")
-    return block_size
+    return check_positive_int(block_size, "block_size")
 
 
 def merge_normalisers(
@@ -61,11 +61,13 @@ def merge_normalisers(
     (1.3862943611198906, 1.3862943611198906)
     """
     m_a, s_a, m_b, s_b = (
-        np.asarray(v, dtype=np.result_type(v, np.float64)) for v in (m_a, s_a, m_b, s_b)
+        as_real_float_array(v, name).astype(np.result_type(v, np.float64), copy=False)
+        for v, name in ((m_a, "m_a"), (s_a, "s_a"), (m_b, "m_b"), (s_b, "s_b"))
     )
     m = np.maximum(m_a, m_b)
     safe = np.where(np.isneginf(m), 0.0, m)  # both parts empty: keep s = 0, no NaN
-    with np.errstate(invalid="ignore"):
+    # exp of a difference that overflows to -inf is 0, the right weight for that part.
+    with np.errstate(invalid="ignore", over="ignore"):
         s = s_a * np.exp(m_a - safe) + s_b * np.exp(m_b - safe)
     return m, s
 
@@ -75,7 +77,8 @@ def _rows(x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     check_at_least_1d(arr, "x")
     if not np.all(np.isfinite(arr)):
         raise ValueError("`x` must be finite for the streaming functions; got NaN or inf.")
-    return arr, arr.reshape(-1, arr.shape[-1]).astype(np.float64)
+    rows = arr.reshape(math.prod(arr.shape[:-1]), arr.shape[-1])  # -1 fails for 0 entries
+    return arr, rows.astype(np.float64)
 
 
 def online_logsumexp(x: ArrayLike, *, block_size: int = 4096) -> NDArray[np.floating]:
@@ -127,7 +130,8 @@ def _online_normaliser(rows: np.ndarray, block_size: object) -> tuple[np.ndarray
     for start in range(0, rows.shape[1], block_size):
         block = rows[:, start : start + block_size]
         m_block = block.max(axis=1)
-        s_block = np.exp(block - m_block[:, None]).sum(axis=1)
+        with np.errstate(over="ignore"):  # a gap beyond the float range: exp gives 0, rightly
+            s_block = np.exp(block - m_block[:, None]).sum(axis=1)
         m, s = merge_normalisers(m, s, m_block, s_block)
     return m, s
 
@@ -169,7 +173,9 @@ def online_softmax(x: ArrayLike, *, block_size: int = 4096) -> NDArray[np.floati
     m, s = _online_normaliser(rows, block_size)
     # exp(x - m) / s, as documented; not exp(x - lse): near large logits lse is rounded to the
     # spacing of floats there, and that absolute error would land in every exponent.
-    return (np.exp(rows - m[:, None]) / s[:, None]).reshape(arr.shape).astype(arr.dtype)
+    with np.errstate(over="ignore"):  # as in _online_normaliser
+        p = np.exp(rows - m[:, None]) / s[:, None]
+    return p.reshape(arr.shape).astype(arr.dtype)
 
 
 def blocked_attention(
@@ -215,7 +221,10 @@ def blocked_attention(
            [2.3396]])
     """
     block_size = _check_block_size(block_size)
-    q, k, v = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
+    q, k, v = (
+        as_real_float_array(a, name).astype(np.float64, copy=False)
+        for a, name in ((q, "q"), (k, "k"), (v, "v"))
+    )
     if q.ndim != 2 or k.ndim != 2 or v.ndim != 2 or q.shape[1] != k.shape[1] or len(k) != len(v):
         raise ValueError(
             "`q`, `k`, `v` must have shapes (n_q, d), (n_k, d), (n_k, d_v); "

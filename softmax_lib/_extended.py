@@ -1,0 +1,161 @@
+"""Extra precision for the rare rows where ``m + log(s)`` cancels: error-free transformations.
+
+A double-double number is an unevaluated sum ``hi + lo`` of two floats of one format. Built
+on long double where that is the 80-bit x87 format (64-bit significands, so about 128 bits in
+all), on float64 elsewhere (about 106 bits). All functions work element-wise on arrays; no
+Python loop runs over elements. The exact conversion to mpmath, used where even this is not
+enough, lives here too, so that there is one of it in the package.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# The format of the double-double parts: long double when it is wider than float64.
+FT = np.longdouble if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant else np.float64
+_PRECISION = np.finfo(FT).nmant + 1  # significand bits of one part
+_SPLITTER = FT(2.0) ** ((_PRECISION + 1) // 2) + 1  # Veltkamp's constant
+# Relative error bounds, in units of 2**(-2 * _PRECISION): one exponential (measured worst
+# case 2**-118.9 against mpmath with 64-bit parts, i.e. below 2**9 of these units; we allow
+# 2**12), and one addition of positive terms.
+_EXP_ERROR = 2.0**12
+_ADD_ERROR = 2.0**2
+# Terms below exp(_CUT) are dropped; the bound accounts for them.
+_CUT = -120.0
+_SQUARINGS = 8  # exp(r) = exp(r / 2**8) ** (2**8)
+# exp(r) = sum of r**n / n! for n < 11: for |r| <= ln(2) / 2**9 = 1.4e-3 the remainder is
+# below 2**-130 relative. Terms from n = 7 on are below 2**-78 relative, so they are summed
+# in one part (FT) before the double-double Horner steps take over.
+_TAYLOR_TERMS = 11
+_PLAIN_FROM = 7
+
+
+def to_mpf(mp, value):
+    """Convert a NumPy or Python number to an mpmath number exactly (long double included)."""
+    if not isinstance(value, float | int | np.floating | np.integer):
+        return mp.mpf(value)  # already an mpmath number, or a constant such as mpmath.pi
+    if np.isnan(value):
+        return mp.nan
+    if np.isinf(value):
+        return mp.inf if value > 0 else mp.ninf
+    num, den = value.as_integer_ratio()
+    return mp.mpf(num) / den  # den is a power of 2, so the division is exact
+
+
+def _constant(value) -> tuple:
+    """Round an mpmath number to a double-double of FT: (hi, lo)."""
+    import mpmath
+
+    with mpmath.workdps(80):
+        hi = FT(mpmath.nstr(value, 60, strip_zeros=False))
+        lo = FT(mpmath.nstr(value - to_mpf(mpmath, hi), 60, strip_zeros=False))
+    return hi, lo
+
+
+_CONSTANTS: dict[str, object] = {}
+
+
+def _constants():
+    """Return ln 2 and the Taylor coefficients 1/n!, computed once with mpmath (lazily imported)."""
+    if not _CONSTANTS:
+        import mpmath
+
+        with mpmath.workdps(80):
+            _CONSTANTS["ln2"] = _constant(mpmath.log(2))
+            _CONSTANTS["taylor"] = [
+                _constant(1 / mpmath.factorial(n)) for n in range(_TAYLOR_TERMS)
+            ]
+    return _CONSTANTS["ln2"], _CONSTANTS["taylor"]
+
+
+def _two_sum(a, b):
+    """Return (s, e) with s + e == a + b exactly and s = fl(a + b) (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _fast_two_sum(a, b):
+    """As _two_sum, for |a| >= |b| (Dekker)."""
+    s = a + b
+    return s, b - (s - a)
+
+
+def _split(a):
+    c = _SPLITTER * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _two_prod(a, b):
+    """Return (p, e) with p + e == a * b exactly and p = fl(a * b) (Dekker, Veltkamp)."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _dd_add(ah, al, bh, bl):
+    s, e = _two_sum(ah, bh)
+    return _fast_two_sum(s, e + (al + bl))
+
+
+def _dd_mul(ah, al, bh, bl):
+    p, e = _two_prod(ah, bh)
+    return _fast_two_sum(p, e + (ah * bl + al * bh))
+
+
+def dd_exp(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """exp(x) as a double-double, for FT values ``_CUT <= x <= 0`` (exact inputs)."""
+    ln2, taylor = _constants()
+    k = np.rint(x / ln2[0])
+    ph, pl = _two_prod(k, ln2[0])
+    rh, rl = _two_sum(x, -ph)
+    rh, rl = _fast_two_sum(rh, rl - (pl + k * ln2[1]))  # r = x - k ln 2, |r| <= ln(2) / 2
+    rh, rl = np.ldexp(rh, -_SQUARINGS), np.ldexp(rl, -_SQUARINGS)
+    ah = np.full_like(rh, taylor[-1][0])
+    for hi, _ in reversed(taylor[_PLAIN_FROM:-1]):  # Horner, high orders in one part
+        ah = ah * rh + hi
+    al = np.zeros_like(ah)
+    for hi, lo in reversed(taylor[:_PLAIN_FROM]):  # Horner, low orders in double-double
+        ah, al = _dd_mul(ah, al, rh, rl)
+        ah, al = _dd_add(ah, al, hi, lo)
+    for _ in range(_SQUARINGS):
+        ah, al = _dd_mul(ah, al, ah, al)
+    ki = k.astype(np.int64)
+    return np.ldexp(ah, ki), np.ldexp(al, ki)
+
+
+def log_sum_exp_near_zero(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log(sum(exp(row))) for float64 rows whose result is small beside their maximum.
+
+    Returns ``(values, ok)``: ``values`` in float64, and ``ok`` where an error bound proves
+    the value within a small fraction of an ULP of float64 (relative error below 2**-58 before
+    the final rounding); the caller recomputes the other rows with mpmath. The sum
+    ``S = sum(exp(x))`` is formed in double-double; the result is ``log1p(S - 1)``, with
+    ``S - 1`` exact to the bound, so nothing cancels after it.
+    """
+    x = rows.astype(FT)
+    keep = x >= _CUT
+    eh, el = dd_exp(np.where(keep, x, 0.0))
+    eh = np.where(keep, eh, 0.0)
+    el = np.where(keep, el, 0.0)
+    n_terms = rows.shape[1]
+    while eh.shape[1] > 1:  # pairwise sum, one vectorised level at a time
+        if eh.shape[1] % 2:
+            eh = np.concatenate([eh, np.zeros_like(eh[:, :1])], axis=1)
+            el = np.concatenate([el, np.zeros_like(el[:, :1])], axis=1)
+        eh, el = _dd_add(eh[:, 0::2], el[:, 0::2], eh[:, 1::2], el[:, 1::2])
+    sh, sl = eh[:, 0], el[:, 0]
+    wh, wl = _dd_add(sh, sl, np.full_like(sh, -1.0), np.zeros_like(sh))  # S - 1
+    w = wh + wl
+    unit = 2.0 ** (-2 * _PRECISION)
+    levels = max(1, math.ceil(math.log2(n_terms))) if n_terms > 1 else 1
+    dropped = np.count_nonzero(~keep, axis=1) * math.exp(_CUT)
+    bound = sh.astype(np.float64) * (_EXP_ERROR + levels * _ADD_ERROR) * unit + dropped
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = (np.log1p(wh) + wl / (1 + wh)).astype(np.float64)
+        ok = bound <= 2.0**-58 * np.abs(w.astype(np.float64))
+    return values, ok & np.isfinite(values)

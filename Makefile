@@ -10,7 +10,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 
-.PHONY: pdf pdf-deps help book test lint lock clean teacher student assignments browser-deps binder-check lab
+.PHONY: pdf pdf-deps help book test lint lock clean teacher student assignments browser-deps binder-check lab cache-guard
+
+# $(call apt-install,WHAT,PACKAGES,APT OPTIONS,OTHERWISE): install Debian packages when we can
+# (root with apt-get), else run the shell command OTHERWISE.
+apt-install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing $(1)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $(2); \
+	  else $(4); fi
 
 help:
 	@echo "make book   build the HTML book, every chapter executed (strict)"
@@ -43,10 +50,13 @@ CACHE_KEY = $(shell cat $(REQS) $$(find softmax_lib -name '*.py' | sort) | sha25
 # from the execution cache.
 RENDER_KEY = $(shell cat tools/launch.py tools/notebooks.py _config.yml _toc.yml | sha256sum | cut -c1-16)
 
-book: $(STAMP)
+# A build whose cache key differs from the current one starts from a clean _build.
+cache-guard:
 	@if [ "$$(cat _build/.cache-key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
 	  echo "softmax_lib or the pins changed (or no previous build): building from clean"; \
-	  rm -rf _build; fi
+	  rm -rf _build; mkdir -p _build; echo "$(CACHE_KEY)" > _build/.cache-key; fi
+
+book: $(STAMP) cache-guard
 	@all=""; if [ "$$(cat _build/.render-key 2>/dev/null)" != "$(RENDER_KEY)" ]; then all="--all"; fi; \
 	  echo "$(BIN)/jupyter-book build . -W -n --keep-going $$all"; \
 	  $(BIN)/jupyter-book build . -W -n --keep-going $$all
@@ -59,25 +69,19 @@ book: $(STAMP)
 # make test: lint, the unit and chapter tests, then a fresh build of the site and the tests
 # of what it built: the browser suite, the rendered notebooks, and nbgrader grading real
 # submissions (the build is cached, so make book afterwards costs nothing).
-test: $(STAMP) browser-deps
-	$(BIN)/ruff check softmax_lib tests bench tools
-	$(BIN)/ruff format --check softmax_lib tests bench tools
+test: $(STAMP) lint browser-deps
 	$(BIN)/python -m pytest -m "not browser and not binder and not built"
 	$(MAKE) --no-print-directory book
-	$(BIN)/python -m pytest -m "browser or built" tests/test_site.py tests/test_notebooks.py \
-	  tests/test_grading.py
+	$(BIN)/python -m pytest -m "browser or built" tests/book/test_site.py \
+	  tests/book/test_notebooks.py tests/book/test_grading.py
 
 # The browser suite drives Debian's Chromium. Install it where we can (root with apt-get);
 # otherwise say loudly that the browser tests will be skipped (CI fails instead of skipping).
 CHROMIUM ?= /usr/bin/chromium
 browser-deps:
 	@if [ ! -x "$(CHROMIUM)" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else \
-	    echo "!!! Chromium is missing and cannot be installed here: BROWSER TESTS WILL BE SKIPPED !!!"; \
-	  fi; \
+	  $(call apt-install,Debian's chromium for the browser tests,chromium,,\
+	    echo "!!! Chromium is missing and cannot be installed here: BROWSER TESTS WILL BE SKIPPED !!!"); \
 	fi
 
 # The book as a PDF, through LaTeX (XeLaTeX from Debian's TeX Live). Chapters are not
@@ -85,10 +89,7 @@ browser-deps:
 TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
   texlive-fonts-recommended texlive-plain-generic fonts-freefont-otf latexmk
 
-pdf: $(STAMP) pdf-deps
-	@if [ "$$(cat _build/.cache-key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
-	  echo "softmax_lib or the pins changed (or no previous build): building from clean"; \
-	  rm -rf _build; mkdir -p _build; echo "$(CACHE_KEY)" > _build/.cache-key; fi
+pdf: $(STAMP) pdf-deps cache-guard
 	$(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
 	@test -s _build/latex/book.pdf
 	@if grep -q "Missing character" _build/latex/book.log; then \
@@ -98,13 +99,9 @@ pdf: $(STAMP) pdf-deps
 
 pdf-deps:
 	@if ! command -v xelatex >/dev/null || ! command -v latexmk >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing XeLaTeX and latexmk from Debian's TeX Live for make pdf"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      --no-install-recommends $(TEX_PACKAGES); \
-	  else \
-	    echo "make pdf needs XeLaTeX and latexmk: apt-get install $(TEX_PACKAGES)"; exit 1; \
-	  fi; \
+	  $(call apt-install,XeLaTeX and latexmk from Debian's TeX Live for make pdf,\
+	    $(TEX_PACKAGES),--no-install-recommends,\
+	    echo "make pdf needs XeLaTeX and latexmk: apt-get install $(TEX_PACKAGES)"; exit 1); \
 	fi
 
 # JupyterLab with the book's environment, on the chapters as the book shows them (the
@@ -119,7 +116,7 @@ lab: book
 # Binder, the way repo2docker reads binder/: a clean venv from binder/requirements.txt,
 # postBuild, then one chapter executed there (a few minutes: it installs the whole stack).
 binder-check: $(STAMP)
-	$(BIN)/python -m pytest -m binder tests/test_binder.py
+	$(BIN)/python -m pytest -m binder tests/book/test_binder.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check softmax_lib tests bench tools
@@ -152,3 +149,7 @@ lock: $(STAMP)
 
 clean:
 	rm -rf _build $(VENV)
+
+# make print-VARIABLE prints a variable (the tests read CACHE_KEY and TEX_PACKAGES this way).
+print-%:
+	@echo $($*)

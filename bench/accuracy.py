@@ -6,16 +6,11 @@ PyTorch, JAX and TensorFlow on the same rows ("-" where a library has no such fu
 cross_entropy is the per-example loss of the least likely class of each row.
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 from frameworks import FUNCTIONS, available
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from accuracy_cases import cases
-
 from softmax_lib import stability as st
+from softmax_lib.stability.cases import cases
 
 
 def reference(name, x, target):

@@ -159,3 +159,55 @@ def log_sum_exp_near_zero(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         values = (np.log1p(wh) + wl / (1 + wh)).astype(np.float64)
         ok = bound <= 2.0**-58 * np.abs(w.astype(np.float64))
     return values, ok & np.isfinite(values)
+
+
+def _mpmath_nstr(value) -> str:
+    import mpmath
+
+    return mpmath.nstr(value, 40, strip_zeros=False)
+
+
+def _mp_logsumexp(row: np.ndarray, digits: int):
+    """log(sum(exp(row))) in `digits` decimal digits with mpmath (inputs read exactly)."""
+    import mpmath  # imported lazily: only rows that the bounds below cannot settle need it
+
+    with mpmath.workdps(digits):
+        values = [to_mpf(mpmath, v) for v in row if v != -np.inf]
+        return mpmath.log(mpmath.fsum(mpmath.exp(v) for v in values))
+
+
+def refine_near_zero(work: np.ndarray, axes: tuple[int, ...], m: np.ndarray, out: np.ndarray):
+    """Recompute, in extra precision, the rows where ``m + log(s)`` cancels.
+
+    ``log(s) >= 0``, so the sum cancels only when the maximum ``m`` is negative and the
+    result is small beside it (``|result| < |m| / 2``); such rows have every logit in
+    ``[-log n - |m|, 0)``. Log-probabilities are exactly such rows (their log-sum-exp is 0 up
+    to rounding). float64 rows (and float16/float32 ones, computed in float64) are summed in
+    double-double arithmetic, vectorised (:mod:`softmax_lib._extended`); a row goes to mpmath
+    only where the error bound of that sum does not prove the result. Long double rows go to
+    mpmath, which reads them exactly.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flagged = np.isfinite(m) & (m < 0) & (np.abs(out) < 0.5 * np.abs(m))
+    if not flagged.any():
+        return out
+    n_axes = len(axes)
+    rows = np.moveaxis(work, axes, tuple(range(-n_axes, 0)))
+    rows = rows.reshape(-1, math.prod(work.shape[a] for a in axes))
+    flat_out = np.moveaxis(out, axes, tuple(range(-n_axes, 0))).reshape(-1).copy()
+    index = np.flatnonzero(np.moveaxis(flagged, axes, tuple(range(-n_axes, 0))).reshape(-1))
+    if work.dtype == np.float64:
+        values, ok = log_sum_exp_near_zero(rows[index])
+        flat_out[index[ok]] = values[ok]
+        index = index[~ok]
+    flat_m = np.moveaxis(m, axes, tuple(range(-n_axes, 0))).reshape(-1)
+    for r in index:
+        # Enough digits for the result to survive a cancellation of |m| / |result| (below
+        # 10**300 for any result that is not exactly zero in float64), and then some.
+        amplification = abs(float(flat_m[r]) / float(flat_out[r])) if flat_out[r] else 1e300
+        digits = 40 + np.finfo(work.dtype).precision + int(math.log10(amplification + 1))
+        value = _mp_logsumexp(rows[r], digits)
+        # A decimal string of 40 digits rounds correctly to any binary format up to 113 bits.
+        flat_out[r] = work.dtype.type(_mpmath_nstr(value))
+    shape = tuple(out.shape[a] for a in range(out.ndim) if a not in axes) + (1,) * n_axes
+    return np.moveaxis(flat_out.reshape(shape), tuple(range(-n_axes, 0)), axes)

@@ -1,18 +1,66 @@
-"""Input checks and error messages for `softmax_lib`.
+"""Input checks and error messages for `softmax_lib`, and the one way input is prepared.
 
 Every error message of the package is written here, in one form:
-``"`<param>` must <requirement>; got <actual>."``. No mathematics lives in this module.
+``"`<param>` must <requirement>; got <actual>."``, and every array argument enters through
+:func:`prepare` (or :func:`as_real_float_array` for arrays without an axis). No mathematics
+lives in this module.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 Axis = int | tuple[int, ...] | None
+
+# Formats narrower than float64 are computed in float64 and rounded once at the end.
+WIDENED = (np.dtype(np.float16), np.dtype(np.float32))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated array argument: the input, its working copy, and the axes to reduce."""
+
+    arr: np.ndarray  # the input as a real floating array (integers promoted to float64)
+    work: np.ndarray  # arr, widened to float64 if it is float16 or float32
+    axes: tuple[int, ...]  # sorted, non-negative
+    empty: bool  # True if the reduction has no elements
+
+    @property
+    def axis(self) -> int:
+        """The single axis, for functions with one class axis."""
+        (ax,) = self.axes
+        return ax
+
+
+def prepare(
+    x: ArrayLike,
+    axis: Axis,
+    name: str = "x",
+    *,
+    one_axis: bool = False,
+    widen: bool = True,
+    need_classes: bool = False,
+) -> Prepared:
+    """Validate an array argument and its axis, and choose the compute dtype.
+
+    `one_axis` demands a single int axis (a class axis); `need_classes` rejects an empty one;
+    `widen` computes float16 and float32 in float64.
+    """
+    arr = as_real_float_array(x, name)
+    check_at_least_1d(arr, name)
+    axes = normalize_axis(axis, arr.ndim, allow_tuple=not one_axis)
+    if need_classes:
+        check_classes(math.prod(arr.shape[a] for a in axes), name)
+    work = arr.astype(np.float64) if widen and arr.dtype in WIDENED else arr
+    empty = math.prod(arr.shape[a] for a in axes) == 0
+    return Prepared(arr, work, axes, empty)
 
 
 def as_real_float_array(x: ArrayLike, name: str) -> NDArray[np.floating]:
@@ -77,6 +125,156 @@ def check_classes(n_classes: int, name: str) -> None:
     """Raise ValueError if the class axis of `name` has no entries (no distribution)."""
     if n_classes == 0:
         raise ValueError(f"`{name}` must have at least one class along `axis`; got 0.")
+
+
+def check_matrix(arr: np.ndarray, name: str) -> None:
+    """Raise ValueError unless `arr` is 2-D, one example per row: shape (N, C)."""
+    if arr.ndim != 2:
+        raise ValueError(f"`{name}` must have shape (N, C); got {arr.shape}.")
+
+
+def check_integer_labels(labels: ArrayLike, name: str = "labels") -> np.ndarray:
+    """Return `labels` as an array after checking that it holds integers."""
+    t = np.asarray(labels)
+    if not np.issubdtype(t.dtype, np.integer):
+        raise TypeError(f"`{name}` must hold integer class indices; got dtype {t.dtype}.")
+    return t
+
+
+def check_finite(arr: np.ndarray, name: str, where: str = "") -> None:
+    """Raise ValueError if `arr` holds NaN or an infinity; `where` names the context."""
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` must be finite{where}; got NaN or infinity.")
+
+
+def check_positive_finite(value: object, name: str) -> float:
+    """Return `value` as a float after checking that it is a finite real number > 0."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
+    number = float(value)
+    if not (np.isfinite(number) and number > 0):
+        raise ValueError(f"`{name}` must be a finite number > 0; got {value!r}.")
+    return number
+
+
+def check_positive_int_or_none(value: object, name: str) -> int | None:
+    """Return `value` (an int >= 1) or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"`{name}` must be a positive int or None; got {value!r}.")
+    return int(value)
+
+
+def check_float_dtype(dtype: Any) -> np.dtype:
+    """Return `dtype` as a NumPy floating dtype (None is not float64 here)."""
+    if dtype is None:  # np.dtype(None) would silently mean float64
+        raise TypeError("`dtype` must be a floating-point type; got None.")
+    name = str(dtype).rsplit(".", 1)[-1].strip("'<>\" ")
+    try:
+        dt = np.dtype(name if name in {"float16", "float32", "float64"} else dtype)
+    except TypeError:
+        dt = None
+    if dt is None or not np.issubdtype(dt, np.floating):
+        raise TypeError(f"`dtype` must be a floating-point type; got {dtype!r}.")
+    return dt
+
+
+def check_error_operands(approx: ArrayLike, exact: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a computed float array and its reference (an object array of the same shape)."""
+    a = np.asarray(approx)
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"`approx` must be a floating-point array; got dtype {a.dtype}.")
+    ex = np.asarray(exact, dtype=object)
+    if ex.shape != a.shape:
+        raise ValueError(f"`exact` must have the shape of `approx`, {a.shape}; got {ex.shape}.")
+    return a, ex
+
+
+def check_generator(rng: object) -> np.random.Generator:
+    """Return `rng` if it is a NumPy Generator."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"`rng` must be a numpy.random.Generator (np.random.default_rng(seed)); got {rng!r}."
+        )
+    return rng
+
+
+def check_callable(fn: object, name: str) -> None:
+    """Raise TypeError unless `fn` can be called."""
+    if not callable(fn):
+        raise TypeError(f"`{name}` must be a function; got {fn!r}.")
+
+
+def check_known_names(names: tuple, known: list, name: str) -> None:
+    """Raise ValueError unless every entry of `names` is in `known`."""
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(
+            f"`{name}` must be checks of this report ({', '.join(map(repr, known))}); "
+            f"got {unknown[0]!r}."
+        )
+
+
+def check_sampling_logits(z: np.ndarray) -> None:
+    """Check logits to sample from: no NaN or +inf, and a finite entry in every row."""
+    if np.isnan(z).any() or np.isposinf(z).any():
+        raise ValueError("`logits` must not contain NaN or +inf; got at least one.")
+    if z.size and np.any(np.all(np.isneginf(z), axis=-1)):
+        raise ValueError("`logits` must have a finite entry in every row; got a row of -inf.")
+
+
+def check_target_kind(target: np.ndarray, allow_probabilities: bool) -> str:
+    """Return 'indices' or 'probabilities' for a loss target, by its dtype."""
+    if np.issubdtype(target.dtype, np.integer):
+        return "indices"
+    if np.issubdtype(target.dtype, np.floating):
+        if not allow_probabilities:
+            raise TypeError(
+                f"`target` must hold integer class indices (nll_loss takes no probability "
+                f"targets); got dtype {target.dtype}."
+            )
+        return "probabilities"
+    raise TypeError(
+        "`target` must hold integer class indices or floating-point probabilities; "
+        f"got dtype {target.dtype}."
+    )
+
+
+def check_probability_target(
+    target: np.ndarray, shape: tuple, x_name: str, ignore_index: int | None
+) -> None:
+    """Check a probability target: no ignore_index, the input's shape, finite entries."""
+    if ignore_index is not None:
+        raise ValueError(
+            f"`ignore_index` must be None for probability targets; got {ignore_index}."
+        )
+    if target.shape != shape:
+        raise ValueError(
+            f"`target` must have the shape of `{x_name}`, {shape}, for probability "
+            f"targets; got {target.shape}."
+        )
+    if not np.all(np.isfinite(target)):
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(target))[0])
+        raise ValueError(
+            f"`target` probabilities must be finite; got {float(target[where])!r} at position "
+            f"{where}."
+        )
+
+
+def check_attention_shapes(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> None:
+    """Check the shapes of queries (n_q, d), keys (n_k, d) and values (n_k, d_v)."""
+    if q.ndim != 2 or k.ndim != 2 or v.ndim != 2 or q.shape[1] != k.shape[1] or len(k) != len(v):
+        raise ValueError(
+            "`q`, `k`, `v` must have shapes (n_q, d), (n_k, d), (n_k, d_v); "
+            f"got {q.shape}, {k.shape}, {v.shape}."
+        )
+
+
+def check_entries(n_entries: int, name: str) -> None:
+    """Raise ValueError if the last axis of `name` is empty."""
+    if n_entries == 0:
+        raise ValueError(f"`{name}` must have at least one entry along the last axis; got 0.")
 
 
 def check_not_empty(arr: np.ndarray, name: str, what: str) -> None:

@@ -8,7 +8,6 @@ kind of miscalibration, a wrong temperature.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -18,6 +17,9 @@ from numpy.typing import ArrayLike, NDArray
 from softmax_lib._validation import (
     as_real_float_array,
     check_class_indices,
+    check_finite,
+    check_integer_labels,
+    check_matrix,
     check_not_empty,
     check_positive_int,
     check_probabilities,
@@ -39,12 +41,9 @@ class ReliabilityBins:
 
 def _predictions(probs: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     p = as_real_float_array(probs, "probs")
-    if p.ndim != 2:
-        raise ValueError(f"`probs` must have shape (N, C); got {p.shape}.")
+    check_matrix(p, "probs")
     check_probabilities(p, "probs", (1,))
-    t = np.asarray(labels)
-    if not np.issubdtype(t.dtype, np.integer):
-        raise TypeError(f"`labels` must hold integer class indices; got dtype {t.dtype}.")
+    t = check_integer_labels(labels)
     check_class_indices(t, p.shape[1], None, p.shape[:1], name="labels")
     confidence = p.max(axis=1).astype(np.float64)
     correct = p.argmax(axis=1) == t
@@ -52,9 +51,7 @@ def _predictions(probs: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.nd
 
 
 def _check_n_bins(n_bins: object) -> int:
-    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
-        raise ValueError(f"`n_bins` must be a positive int; got {n_bins!r}.")
-    return int(n_bins)
+    return check_positive_int(n_bins, "n_bins")
 
 
 def reliability_bins(probs: ArrayLike, labels: ArrayLike, *, n_bins: int = 15) -> ReliabilityBins:
@@ -204,14 +201,10 @@ def fit_temperature(
     3.6410
     """
     z = as_real_float_array(logits, "logits").astype(np.float64)
-    if z.ndim != 2:
-        raise ValueError(f"`logits` must have shape (N, C); got {z.shape}.")
+    check_matrix(z, "logits")
     check_not_empty(z, "logits", "example with at least one class")
-    if not np.all(np.isfinite(z)):
-        raise ValueError("`logits` must be finite; got NaN or infinity.")
-    t = np.asarray(labels)
-    if not np.issubdtype(t.dtype, np.integer):
-        raise TypeError(f"`labels` must hold integer class indices; got dtype {t.dtype}.")
+    check_finite(z, "logits")
+    t = check_integer_labels(labels)
     check_class_indices(t, z.shape[1], None, z.shape[:1], name="labels")
     max_iter = check_positive_int(max_iter, "max_iter")
     # The fit is equivariant: logits c z give the temperature c T. Fitting z / c, with c the

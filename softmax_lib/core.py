@@ -12,35 +12,39 @@ wherever that value is undefined (see the table in :func:`softmax`).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from softmax_lib._extended import log_sum_exp_near_zero, to_mpf
+from softmax_lib._extended import refine_near_zero
 from softmax_lib._validation import (
+    WIDENED,
     Axis,
-    as_real_float_array,
-    check_at_least_1d,
+    Prepared,
     check_bool,
     check_choice,
     check_temperature,
-    normalize_axis,
+    prepare,
 )
 
 __all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
 
-# Formats narrower than float64 are computed in float64 and rounded once at the end.
-_WIDENED = (np.dtype(np.float16), np.dtype(np.float32))
+
+def _unpack(p: Prepared) -> tuple[np.ndarray, np.ndarray, tuple[int, ...], bool]:
+    return p.arr, p.work, p.axes, p.empty
 
 
-def _prepare(x: ArrayLike, axis: Axis, name: str = "x"):
-    """Validate `x` and `axis`; return (input array, working array, axes, empty reduction)."""
-    arr = as_real_float_array(x, name)
-    check_at_least_1d(arr, name)
-    axes = normalize_axis(axis, arr.ndim)
-    work = arr.astype(np.float64) if arr.dtype in _WIDENED else arr
-    empty = math.prod(arr.shape[a] for a in axes) == 0
-    return arr, work, axes, empty
+class Normaliser(NamedTuple):
+    """The pieces of ``log(sum(exp(w / T)))`` over the reduced axes (all with keepdims)."""
+
+    m: np.ndarray  # the maximum
+    finite: np.ndarray  # where m is finite
+    d: np.ndarray  # (w - m) / T, rounded
+    e: np.ndarray | None  # its rounding error (TwoSum), or None when not corrected
+    t: np.ndarray  # exp(d), corrected by e
+    s: np.ndarray  # sum(t)
+    log_s: np.ndarray  # log(s), from the tail with log1p
 
 
 def _normaliser(
@@ -48,10 +52,10 @@ def _normaliser(
 ):
     """Return the pieces of ``log(sum(exp(w / temperature)))`` over `axes` (keepdims).
 
-    Returns ``(m, finite, d, e, t, s, log_s)`` where ``m`` is the maximum, ``finite`` says
-    where ``m`` is finite, ``d + e == w - m`` exactly (TwoSum), ``t ~ exp(w - m)``,
-    ``s = sum(t)`` and ``log_s = log(s)`` computed from the tail with ``log1p``.
-    Rows where ``m`` is not finite hold meaningless values; callers overwrite them.
+    Returns a :class:`Normaliser`: ``m`` is the maximum, ``finite`` says where ``m`` is
+    finite, ``d + e == w - m`` exactly (TwoSum), ``t ~ exp(w - m)``, ``s = sum(t)`` and
+    ``log_s = log(s)`` computed from the tail with ``log1p``. Rows where ``m`` is not finite
+    hold meaningless values; callers overwrite them.
 
     With ``correct=False`` the TwoSum correction is skipped and ``e`` is None. That is exact
     enough when `w` holds float16 or float32 values widened to float64: the rounding error
@@ -99,59 +103,7 @@ def _normaliser(
     tail = np.sum(t, axis=axes, keepdims=True, where=~is_max)
     s = n_max + tail
     log_s = np.log1p(tail + (n_max - 1))
-    return m, finite, d, e, t, s, log_s
-
-
-def _mpmath_nstr(value) -> str:
-    import mpmath
-
-    return mpmath.nstr(value, 40, strip_zeros=False)
-
-
-def _mp_logsumexp(row: np.ndarray, digits: int):
-    """log(sum(exp(row))) in `digits` decimal digits with mpmath (inputs read exactly)."""
-    import mpmath  # imported lazily: only rows that the bounds below cannot settle need it
-
-    with mpmath.workdps(digits):
-        values = [to_mpf(mpmath, v) for v in row if v != -np.inf]
-        return mpmath.log(mpmath.fsum(mpmath.exp(v) for v in values))
-
-
-def _refine_near_zero(work: np.ndarray, axes: tuple[int, ...], m: np.ndarray, out: np.ndarray):
-    """Recompute, in extra precision, the rows where ``m + log(s)`` cancels.
-
-    ``log(s) >= 0``, so the sum cancels only when the maximum ``m`` is negative and the
-    result is small beside it (``|result| < |m| / 2``); such rows have every logit in
-    ``[-log n - |m|, 0)``. Log-probabilities are exactly such rows (their log-sum-exp is 0 up
-    to rounding). float64 rows (and float16/float32 ones, computed in float64) are summed in
-    double-double arithmetic, vectorised (:mod:`softmax_lib._extended`); a row goes to mpmath
-    only where the error bound of that sum does not prove the result. Long double rows go to
-    mpmath, which reads them exactly.
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        flagged = np.isfinite(m) & (m < 0) & (np.abs(out) < 0.5 * np.abs(m))
-    if not flagged.any():
-        return out
-    n_axes = len(axes)
-    rows = np.moveaxis(work, axes, tuple(range(-n_axes, 0)))
-    rows = rows.reshape(-1, math.prod(work.shape[a] for a in axes))
-    flat_out = np.moveaxis(out, axes, tuple(range(-n_axes, 0))).reshape(-1).copy()
-    index = np.flatnonzero(np.moveaxis(flagged, axes, tuple(range(-n_axes, 0))).reshape(-1))
-    if work.dtype == np.float64:
-        values, ok = log_sum_exp_near_zero(rows[index])
-        flat_out[index[ok]] = values[ok]
-        index = index[~ok]
-    flat_m = np.moveaxis(m, axes, tuple(range(-n_axes, 0))).reshape(-1)
-    for r in index:
-        # Enough digits for the result to survive a cancellation of |m| / |result| (below
-        # 10**300 for any result that is not exactly zero in float64), and then some.
-        amplification = abs(float(flat_m[r]) / float(flat_out[r])) if flat_out[r] else 1e300
-        digits = 40 + np.finfo(work.dtype).precision + int(math.log10(amplification + 1))
-        value = _mp_logsumexp(rows[r], digits)
-        # A decimal string of 40 digits rounds correctly to any binary format up to 113 bits.
-        flat_out[r] = work.dtype.type(_mpmath_nstr(value))
-    shape = tuple(out.shape[a] for a in range(out.ndim) if a not in axes) + (1,) * n_axes
-    return np.moveaxis(flat_out.reshape(shape), tuple(range(-n_axes, 0)), axes)
+    return Normaliser(m, finite, d, e, t, s, log_s)
 
 
 def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> NDArray[np.floating]:
@@ -239,7 +191,7 @@ def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> NDArr
     4.248354e-18
     """
     keepdims = check_bool(keepdims, "keepdims")
-    arr, work, axes, empty = _prepare(x, axis)
+    arr, work, axes, empty = _unpack(prepare(x, axis))
     if empty:
         shape = tuple(1 if i in axes else n for i, n in enumerate(arr.shape))
         out = np.full(shape, -np.inf, dtype=arr.dtype)
@@ -247,9 +199,10 @@ def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> NDArr
         # Inside: inf - inf and overflowing differences occur only in rows whose result is
         # overwritten (non-finite maximum) or correct by construction (see _normaliser).
         with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-            m, finite, *_, log_s = _normaliser(work, axes, correct=arr.dtype not in _WIDENED)
-            out = np.where(finite, m + log_s, m)
-        out = _refine_near_zero(work, axes, m, out).astype(arr.dtype)
+            n = _normaliser(work, axes, correct=arr.dtype not in WIDENED)
+            out = np.where(n.finite, n.m + n.log_s, n.m)
+            m = n.m
+        out = refine_near_zero(work, axes, m, out).astype(arr.dtype)
     return out if keepdims else np.squeeze(out, axis=axes)
 
 
@@ -338,16 +291,15 @@ def softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> NDArr
     array([0.3006, 0.3322, 0.3672])
     """
     temperature = check_temperature(temperature)
-    arr, work, axes, empty = _prepare(x, axis)
+    arr, work, axes, empty = _unpack(prepare(x, axis))
     if empty:
         return arr.copy()
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         # See logsumexp: every warning inside comes from a row that is overwritten with NaN
         # or from an underflow whose rounded result (0 or a subnormal) is the right answer.
-        _, finite, _, _, t, s, _ = _normaliser(
-            work, axes, correct=arr.dtype not in _WIDENED, temperature=temperature
-        )
-        t /= s
+        n = _normaliser(work, axes, correct=arr.dtype not in WIDENED, temperature=temperature)
+        t, finite = n.t, n.finite
+        t /= n.s
         if not finite.all():
             t = np.where(finite, t, np.nan)
         return t.astype(arr.dtype, copy=False)
@@ -418,17 +370,16 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> N
     array([  0., -inf])
     """
     temperature = check_temperature(temperature)
-    arr, work, axes, empty = _prepare(x, axis)
+    arr, work, axes, empty = _unpack(prepare(x, axis))
     if empty:
         return arr.copy()
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         # See logsumexp for why these warnings are silenced.
-        _, finite, d, e, _, _, log_s = _normaliser(
-            work, axes, correct=arr.dtype not in _WIDENED, temperature=temperature
-        )
-        d -= log_s
-        if e is not None:
-            d += e
+        n = _normaliser(work, axes, correct=arr.dtype not in WIDENED, temperature=temperature)
+        d, finite = n.d, n.finite
+        d -= n.log_s
+        if n.e is not None:
+            d += n.e
         if not finite.all():
             d = np.where(finite, d, np.nan)
         return d.astype(arr.dtype, copy=False)
@@ -483,7 +434,7 @@ def hardmax(x: ArrayLike, axis: Axis = -1, *, ties: str = "first") -> NDArray[np
     (array([1., 0., 0.]), array([0.5, 0. , 0.5]))
     """
     ties = check_choice(ties, "ties", ("first", "split"))
-    arr, _, axes, empty = _prepare(x, axis)
+    arr, _, axes, empty = _unpack(prepare(x, axis))
     if empty:
         return arr.copy()
     k = len(axes)

@@ -13,14 +13,14 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from softmax_lib._targets import Reduction, prepare_cross_entropy
 from softmax_lib._validation import (
     as_real_float_array,
-    check_at_least_1d,
-    check_classes,
-    normalize_axis,
+    check_positive_finite,
+    check_same_shape,
+    prepare,
 )
 from softmax_lib.core import softmax
-from softmax_lib.losses import Reduction, _prepare_cross_entropy
 
 __all__ = [
     "cross_entropy_grad",
@@ -32,11 +32,8 @@ __all__ = [
 
 
 def _probabilities_last(x: ArrayLike, axis: int, name: str = "x") -> tuple[np.ndarray, int]:
-    arr = as_real_float_array(x, name)
-    check_at_least_1d(arr, name)
-    (ax,) = normalize_axis(axis, arr.ndim, allow_tuple=False)
-    check_classes(arr.shape[ax], name)
-    return softmax(np.moveaxis(arr, ax, -1), axis=-1), ax
+    prepared = prepare(x, axis, name, one_axis=True, need_classes=True, widen=False)
+    return softmax(np.moveaxis(prepared.arr, prepared.axis, -1), axis=-1), prepared.axis
 
 
 def softmax_jacobian(x: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
@@ -169,8 +166,7 @@ def softmax_vjp(x: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floati
     """
     arr = as_real_float_array(x, "x")
     vec = as_real_float_array(v, "v")
-    if vec.shape != arr.shape:
-        raise ValueError(f"`v` must have the shape of `x`, {arr.shape}; got {vec.shape}.")
+    check_same_shape(arr, "x", vec, "v")
     dtype = np.result_type(arr, vec)
     p, ax = _probabilities_last(arr.astype(dtype, copy=False), axis)
     v_last = np.moveaxis(vec, ax, -1).astype(dtype, copy=False)
@@ -236,7 +232,7 @@ def cross_entropy_grad(
     >>> cross_entropy_grad([[0.0, 0.0]], [1], reduction="sum")
     array([[ 0.5, -0.5]])
     """
-    problem = _prepare_cross_entropy(
+    problem = prepare_cross_entropy(
         logits, target, axis, weight, ignore_index, reduction, label_smoothing
     )
     p = softmax(problem.work, axis=-1)
@@ -292,8 +288,7 @@ def numerical_gradient(
     >>> numerical_gradient(logsumexp, [0.0, 0.0]).round(6)  # softmax([0, 0])
     array([0.5, 0.5])
     """
-    if isinstance(eps, bool) or not (isinstance(eps, float | int) and np.isfinite(eps) and eps > 0):
-        raise ValueError(f"`eps` must be a finite number > 0; got {eps!r}.")
+    eps = check_positive_finite(eps, "eps")
     base = as_real_float_array(x, "x").astype(np.float64)
     grad = np.empty_like(base)
     for index in np.ndindex(base.shape):

@@ -14,127 +14,16 @@ gradient with respect to the logits is ``A.sum(-1) * softmax - A`` (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from softmax_lib._validation import (
-    Axis,
-    as_real_float_array,
-    check_at_least_1d,
-    check_choice,
-    check_class_indices,
-    check_classes,
-    check_ignore_index,
-    check_unit_interval,
-    check_weight,
-    normalize_axis,
-)
+from softmax_lib._targets import LossProblem, Reduction, prepare_cross_entropy, prepare_loss
 from softmax_lib.core import log_softmax, logsumexp
 
 __all__ = ["cross_entropy", "nll_loss"]
 
-Reduction = Literal["mean", "sum", "none"]
-_REDUCTIONS = ("mean", "sum", "none")
-_WIDENED = (np.dtype(np.float16), np.dtype(np.float32))
 
-
-@dataclass
-class _LossInput:
-    """A validated loss problem, with the class axis moved last and widened to float64."""
-
-    work: np.ndarray  # input (logits or log-probabilities), shape (..., C)
-    dtype: np.dtype  # dtype of the result
-    axis: int  # where the class axis was, to move gradients back
-    coeff: np.ndarray  # A >= 0, shape (..., C): loss = -sum(A * log_probs, -1)
-    denominator: float  # what "mean" divides the sum by
-    reduction: str
-
-
-def _prepare(
-    x: ArrayLike,
-    target: ArrayLike,
-    *,
-    x_name: str,
-    axis: Axis,
-    weight: ArrayLike | None,
-    ignore_index: object,
-    reduction: object,
-    label_smoothing: object,
-    allow_probabilities: bool,
-) -> _LossInput:
-    arr = as_real_float_array(x, x_name)
-    check_at_least_1d(arr, x_name)
-    (ax,) = normalize_axis(axis, arr.ndim, allow_tuple=False)
-    reduction = check_choice(reduction, "reduction", _REDUCTIONS)
-    eps = check_unit_interval(label_smoothing, "label_smoothing")
-    ignore = check_ignore_index(ignore_index)
-    work = np.moveaxis(arr, ax, -1)
-    work = work.astype(np.float64) if arr.dtype in _WIDENED else work
-    n_classes = work.shape[-1]
-    check_classes(n_classes, x_name)
-    w = check_weight(weight, n_classes)
-    w_full = np.ones(n_classes) if w is None else w
-
-    t = np.asarray(target)
-    if np.issubdtype(t.dtype, np.integer):
-        valid = check_class_indices(t, n_classes, ignore, work.shape[:-1])
-        safe = np.where(valid, t, 0)
-        onehot = np.zeros(work.shape, dtype=np.float64)
-        np.put_along_axis(onehot, safe[..., None], 1.0, axis=-1)
-        smoothed = (1.0 - eps) * onehot + eps / n_classes if eps else onehot
-        coeff = smoothed * w_full * valid[..., None]
-        denominator = float(np.sum(w_full[safe] * valid))
-    elif np.issubdtype(t.dtype, np.floating) and t.dtype != np.bool_:
-        if not allow_probabilities:
-            raise TypeError(
-                f"`target` must hold integer class indices (nll_loss takes no probability "
-                f"targets); got dtype {t.dtype}."
-            )
-        if ignore is not None:
-            raise ValueError(f"`ignore_index` must be None for probability targets; got {ignore}.")
-        if t.shape != arr.shape:
-            raise ValueError(
-                f"`target` must have the shape of `{x_name}`, {arr.shape}, for probability "
-                f"targets; got {t.shape}."
-            )
-        y = np.moveaxis(t, ax, -1).astype(np.float64)
-        if not np.all(np.isfinite(y)):
-            where = tuple(int(i) for i in np.argwhere(~np.isfinite(t))[0])
-            raise ValueError(
-                f"`target` probabilities must be finite; got {float(t[where])!r} at position "
-                f"{where}."
-            )
-        coeff = ((1.0 - eps) * y + eps / n_classes) * w_full
-        denominator = float(np.prod(work.shape[:-1]))
-    else:
-        raise TypeError(
-            "`target` must hold integer class indices or floating-point probabilities; "
-            f"got dtype {t.dtype}."
-        )
-    return _LossInput(work, arr.dtype, ax, coeff, denominator, reduction)
-
-
-def _prepare_cross_entropy(
-    logits, target, axis, weight, ignore_index, reduction, label_smoothing
-) -> _LossInput:
-    """Validate the arguments of cross_entropy (shared with its gradient)."""
-    return _prepare(
-        logits,
-        target,
-        x_name="logits",
-        axis=axis,
-        weight=weight,
-        ignore_index=ignore_index,
-        reduction=reduction,
-        label_smoothing=label_smoothing,
-        allow_probabilities=True,
-    )
-
-
-def _reduce(values: np.ndarray, problem: _LossInput) -> NDArray[np.floating]:
+def _reduce(values: np.ndarray, problem: LossProblem) -> NDArray[np.floating]:
     if problem.reduction == "none":
         # A loss beyond the largest float of a narrow dtype rounds to inf, correctly.
         with np.errstate(over="ignore"):
@@ -240,7 +129,7 @@ def cross_entropy(
     >>> float(cross_entropy([[2.0, 0.0], [0.0, 2.0]], [0, 0], weight=[1.0, 3.0]))
     1.126928
     """
-    problem = _prepare_cross_entropy(
+    problem = prepare_cross_entropy(
         logits, target, axis, weight, ignore_index, reduction, label_smoothing
     )
     log_probs = log_softmax(problem.work, axis=-1)
@@ -326,7 +215,7 @@ def nll_loss(
     >>> float(nll_loss(log_softmax(z), [0]))
     0.241311
     """
-    problem = _prepare(
+    problem = prepare_loss(
         log_probs,
         target,
         x_name="log_probs",

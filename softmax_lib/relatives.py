@@ -10,32 +10,25 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from softmax_lib._validation import (
-    as_real_float_array,
-    check_at_least_1d,
     check_bool,
-    check_classes,
+    check_finite,
+    check_generator,
+    check_positive_int_or_none,
+    check_sampling_logits,
     check_temperature,
-    normalize_axis,
+    prepare,
 )
 from softmax_lib.core import hardmax, softmax
 
 __all__ = ["gumbel_max_sample", "gumbel_noise", "gumbel_softmax", "sparsemax"]
 
 
-def _check_rng(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"`rng` must be a numpy.random.Generator (np.random.default_rng(seed)); got {rng!r}."
-        )
-    return rng
+_check_rng = check_generator
 
 
 def _logits(logits: ArrayLike, axis: int) -> tuple[np.ndarray, int]:
-    arr = as_real_float_array(logits, "logits")
-    check_at_least_1d(arr, "logits")
-    (ax,) = normalize_axis(axis, arr.ndim, allow_tuple=False)
-    check_classes(arr.shape[ax], "logits")
-    return arr, ax
+    prepared = prepare(logits, axis, "logits", one_axis=True, need_classes=True, widen=False)
+    return prepared.arr, prepared.axis
 
 
 def gumbel_noise(shape: tuple[int, ...], *, rng: np.random.Generator) -> NDArray[np.float64]:
@@ -127,12 +120,8 @@ def gumbel_max_sample(
     rng = _check_rng(rng)
     arr, ax = _logits(logits, axis)
     z = np.moveaxis(arr, ax, -1).astype(np.float64)
-    if np.isnan(z).any() or np.isposinf(z).any():
-        raise ValueError("`logits` must not contain NaN or +inf; got at least one.")
-    if z.size and np.any(np.all(np.isneginf(z), axis=-1)):
-        raise ValueError("`logits` must have a finite entry in every row; got a row of -inf.")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-        raise ValueError(f"`size` must be a positive int or None; got {size!r}.")
+    check_sampling_logits(z)
+    size = check_positive_int_or_none(size, "size")
     shape = z.shape if size is None else (size, *z.shape)
     return np.argmax(z + gumbel_noise(shape, rng=rng), axis=-1)
 
@@ -245,8 +234,7 @@ def sparsemax(logits: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
     """
     arr, ax = _logits(logits, axis)
     z = np.moveaxis(arr, ax, -1).astype(np.float64)
-    if not np.all(np.isfinite(z)):
-        raise ValueError("`logits` must be finite for sparsemax; got NaN or infinity.")
+    check_finite(z, "logits", " for sparsemax")
     # Sparsemax ignores a shared offset, so shift by the maximum first: the support test
     # then compares numbers of the size of the gaps, not of the logits (1e16 + 1 == 1e16).
     # A gap beyond the float range becomes -inf, which is simply outside the support.

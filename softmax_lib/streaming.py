@@ -19,7 +19,14 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from softmax_lib._validation import as_real_float_array, check_at_least_1d, check_positive_int
+from softmax_lib._validation import (
+    as_real_float_array,
+    check_at_least_1d,
+    check_attention_shapes,
+    check_entries,
+    check_finite,
+    check_positive_int,
+)
 
 __all__ = ["blocked_attention", "merge_normalisers", "online_logsumexp", "online_softmax"]
 
@@ -75,8 +82,7 @@ def merge_normalisers(
 def _rows(x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     arr = as_real_float_array(x, "x")
     check_at_least_1d(arr, "x")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("`x` must be finite for the streaming functions; got NaN or inf.")
+    check_finite(arr, "x", " for the streaming functions")
     rows = arr.reshape(math.prod(arr.shape[:-1]), arr.shape[-1])  # -1 fails for 0 entries
     return arr, rows.astype(np.float64)
 
@@ -123,8 +129,7 @@ def online_logsumexp(x: ArrayLike, *, block_size: int = 4096) -> NDArray[np.floa
 def _online_normaliser(rows: np.ndarray, block_size: object) -> tuple[np.ndarray, np.ndarray]:
     """Return the running pair ``(m, s)`` of each row after one pass, block by block."""
     block_size = _check_block_size(block_size)
-    if rows.shape[1] == 0:
-        raise ValueError("`x` must have at least one entry along the last axis; got 0.")
+    check_entries(rows.shape[1], "x")
     m = np.full(rows.shape[0], -np.inf)
     s = np.zeros(rows.shape[0])
     for start in range(0, rows.shape[1], block_size):
@@ -225,11 +230,7 @@ def blocked_attention(
         as_real_float_array(a, name).astype(np.float64, copy=False)
         for a, name in ((q, "q"), (k, "k"), (v, "v"))
     )
-    if q.ndim != 2 or k.ndim != 2 or v.ndim != 2 or q.shape[1] != k.shape[1] or len(k) != len(v):
-        raise ValueError(
-            "`q`, `k`, `v` must have shapes (n_q, d), (n_k, d), (n_k, d_v); "
-            f"got {q.shape}, {k.shape}, {v.shape}."
-        )
+    check_attention_shapes(q, k, v)
     scale = 1.0 / np.sqrt(q.shape[1])
     m = np.full(len(q), -np.inf)
     s = np.zeros(len(q))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from softmax_lib._validation import check_positive_int
+
 __all__ = [
     "cross_entropy_expr",
     "cross_entropy_grad_closed_form",
@@ -32,8 +34,7 @@ __all__ = [
 
 def logits(n: int) -> tuple[sp.Symbol, ...]:
     """Return the real symbols ``z1, ..., zn``."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"`n` must be an int >= 1; got {n!r}.")
+    n = check_positive_int(n, "n")
     return sp.symbols(f"z1:{n + 1}", real=True)
 
 

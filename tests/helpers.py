@@ -1,9 +1,13 @@
-"""Helpers shared by the book's tests (test files import from here, never from conftest)."""
+"""Helpers shared by the tests (test files import from here, never from conftest).
+
+The mpmath oracles, the skip-or-fail rule for missing prerequisites, and Chromium.
+"""
 
 import os
 import shutil
 from pathlib import Path
 
+import mpmath
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -21,3 +25,21 @@ def launch_chromium(playwright):
     if not Path(CHROMIUM).exists():
         unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     return playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+
+
+def mp_lse_naive(row, dps=400):
+    """log(sum(exp(row))) straight from the definition, in enough digits to need no tricks.
+
+    This is the independent oracle: no shift, no log1p, only a huge working precision.
+    Valid for finite rows with spreads well below 10**dps.
+    """
+    with mpmath.workdps(dps):
+        return mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(v))) for v in row))
+
+
+def mp_softmax_naive(row, dps=400):
+    """Softmax of a finite row from the definition, in `dps` digits (independent oracle)."""
+    with mpmath.workdps(dps):
+        e = [mpmath.exp(mpmath.mpf(float(v))) for v in row]
+        s = mpmath.fsum(e)
+        return [ei / s for ei in e]

@@ -31,8 +31,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import notebooks
+if not __package__:  # run as a script (python tools/x.py): make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools import notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
@@ -46,6 +47,7 @@ BOOK_FILES = [
     "references.bib",
     "requirements.txt",
     "binder/runtime.txt",
+    "tools/__init__.py",
     "tools/launch.py",
     "tools/notebooks.py",
 ]

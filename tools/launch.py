@@ -39,8 +39,9 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urljoin
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import notebooks
+if not __package__:  # run as a script (python tools/x.py): make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools import notebooks
 
 NOTEBOOKS_BRANCH = "notebooks"
 PLACEHOLDER = "https://github.com/your-account/softmax-computed"

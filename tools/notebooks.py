@@ -18,7 +18,7 @@ Anything MyST that this module does not know raises :class:`UnsupportedMyST`, so
 construct in a chapter fails the build instead of reaching readers as raw markup.
 
 The Sphinx side (numbers, links, glue data) is behind the small :class:`Resolver` interface,
-so the conversion itself is tested without a build (``tests/test_notebooks.py``).
+so the conversion itself is tested without a build (``tests/book/test_notebooks.py``).
 """
 
 from __future__ import annotations

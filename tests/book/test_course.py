@@ -1,0 +1,177 @@
+"""The course kit: exercises in every chapter, and solutions that never reach students."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tools import course
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CHAPTERS = sorted((ROOT / "chapters").glob("[0-9]*.md"))
+EXERCISE = re.compile(r"^```\{exercise(?:-start)?\}", re.M)
+SOLUTION = re.compile(r"^```\{solution(?:-start)?\}", re.M)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_has_four_exercises_of_three_kinds_with_executed_solutions(path):
+    text = path.read_text()
+    assert len(EXERCISE.findall(text)) >= 4
+    assert len(SOLUTION.findall(text)) == len(EXERCISE.findall(text))
+    for kind in ("**Compute.**", "**Prove.**", "**Break.**"):
+        assert kind in text, f"{path.name} has no {kind} exercise"
+    lines = text.splitlines()
+    for first, last, label in course._blocks(text):
+        block = "\n".join(lines[first : last + 1])
+        assert "```{code-cell}" in block, f"solution {label} has no code for the build to run"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_stripping_removes_every_solution_and_keeps_every_exercise(path):
+    text = path.read_text()
+    stripped = course.strip_solutions(text)
+    assert not SOLUTION.search(stripped)
+    assert len(EXERCISE.findall(stripped)) == len(EXERCISE.findall(text))
+    lines = text.splitlines()
+    blocks = [lines[first : last + 1] for first, last, _ in course._blocks(text)]
+    graded = [b for b in blocks if course.graded_stub(b) is not None]
+    assert stripped.count("# Your answer to exercise") == len(blocks) - len(graded)
+    assert stripped.count("raise NotImplementedError()") >= len(graded) >= 1
+    # Nothing else is lost: without the answer cells, the student text is the teacher text
+    # minus its solutions.
+    without_answers = stripped
+    for block, (_, _, label) in zip(blocks, course._blocks(text), strict=True):
+        without_answers = without_answers.replace(course.answer_cell(block, label), "")
+    assert " ".join(without_answers.split()) == course.outside_solutions(text)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_chapter_has_a_graded_exercise_with_hidden_tests(path):
+    lines = path.read_text().splitlines()
+    graded = 0
+    for first, last, label in course._blocks(path.read_text()):
+        cells = course.code_cells(lines[first : last + 1])
+        answers = [o for o, _ in cells if "answer" in (o.get("autograde") or {})]
+        tests = [o for o, _ in cells if "test" in (o.get("autograde") or {})]
+        if not answers:
+            assert not tests, f"{label}: hidden tests without an answer cell"
+            continue
+        graded += 1
+        assert len(answers) == 1, f"{label}: one answer cell per graded exercise"
+        assert tests, f"{label}: a graded exercise needs hidden tests"
+        for options in tests:
+            # Hidden on the website, points given, ids unique in the chapter.
+            assert "remove-cell" in options["tags"], label
+            assert options["autograde"]["points"] > 0, label
+        stub = course.graded_stub(lines[first : last + 1])
+        assert stub.count("raise NotImplementedError()") >= 1 and "def " in stub
+    assert graded >= 1, f"{path.name} has no graded exercise"
+
+
+def test_stub_keeps_signature_and_docstring_and_drops_the_body():
+    notebooks = course.notebooks
+    source = 'def f(x):\n    """Doc."""\n    y = x + 1\n    return y\n\n\ndef g():\n    return 2'
+    marked = notebooks.mark_solution(source)
+    assert marked.count(notebooks.BEGIN_SOLUTION) == 2
+    assert notebooks.stub_solution(marked) == (
+        'def f(x):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n'
+        "\n\ndef g():\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    )
+    # A cell without a function is a solution as a whole.
+    assert notebooks.stub_solution(notebooks.mark_solution("x = 1")) == notebooks.STUB
+
+
+def test_the_leak_check_finds_solutions_in_teacher_material(tmp_path):
+    # It must be able to fail: the unstripped chapters are full of solution text.
+    (tmp_path / "teacher").mkdir()
+    for path in CHAPTERS:
+        (tmp_path / "teacher" / path.name).write_text(path.read_text())
+    leaks = course.find_leaks(ROOT / "chapters", [tmp_path / "teacher"])
+    assert {leak.split(": solution text of ")[1].split(":")[0] for leak in leaks} == {
+        p.name for p in CHAPTERS
+    }
+
+
+def test_the_leak_check_sees_through_html_and_notebooks(tmp_path):
+    text = CHAPTERS[0].read_text()
+    fragment = course.solution_fragments(text)[0]
+    (tmp_path / "page.html").write_text(f"<p><span>{fragment[:5]}</span>{fragment[5:]}</p>")
+    notebook = {"cells": [{"cell_type": "code", "source": [fragment], "outputs": []}]}
+    (tmp_path / "nb.ipynb").write_text(json.dumps(notebook))
+    leaks = course.find_leaks(ROOT / "chapters", [tmp_path])
+    assert any("page.html" in leak for leak in leaks)
+    assert any("nb.ipynb" in leak for leak in leaks)
+
+
+def test_student_sources_have_no_solutions(tmp_path):
+    course.write_student_sources(tmp_path / "student")
+    assert "(student edition)" in (tmp_path / "student" / "_config.yml").read_text()
+    assert course.find_leaks(ROOT / "chapters", [tmp_path / "student"]) == []
+
+
+def test_student_edition_has_no_button_to_the_repository_and_its_solutions(tmp_path):
+    import yaml
+
+    course.write_student_sources(tmp_path / "student")
+    teacher = yaml.safe_load((ROOT / "_config.yml").read_text())
+    student = yaml.safe_load((tmp_path / "student" / "_config.yml").read_text())
+    assert teacher["launch_buttons"]["binderhub_url"] and teacher["launch_buttons"]["colab_url"]
+    assert student["launch_buttons"] == {
+        k: v for k, v in teacher["launch_buttons"].items() if not k.endswith("_url")
+    }
+    assert student["launch_buttons"]["thebe"] is True  # live code runs the student page
+    assert student["sphinx"]["config"]["launch_repository_button"] is False
+    assert student["sphinx"]["config"]["launch_notebook_edition"] == "student"
+    # Everything else is the teacher's configuration, and the extension it needs is copied.
+    for key in ("execute", "parse", "html", "bibtex_bibfiles", "exclude_patterns"):
+        assert student[key] == teacher[key]
+    assert (tmp_path / "student" / "tools" / "launch.py").exists()
+
+
+def test_student_how_to_page_describes_the_student_edition(tmp_path):
+    course.write_student_sources(tmp_path / "student")
+    teacher = (ROOT / "chapters" / "how-to-use.md").read_text()
+    student = (tmp_path / "student" / "chapters" / "how-to-use.md").read_text()
+    # The teacher's page describes collapsed solutions and the Binder and Colab buttons ...
+    assert "Hidden solutions" in teacher and "\nBinder\n:" in teacher and "\nColab\n:" in teacher
+    assert "edition: student" in teacher  # ... and carries the student text only in a comment.
+    # The student's page describes what the student edition has, and nothing it lacks.
+    assert "Hidden solutions" not in student and "\nBinder\n:" not in student
+    assert "\nColab\n:" not in student and "<!-- edition" not in student
+    assert "edition: end" not in student
+    assert "Exercises without solutions" in student and "no Binder or Colab button" in student
+
+
+def test_student_sources_can_load_the_book_extension(tmp_path):
+    # Regression: the student copy had tools/launch.py without tools/notebooks.py, which it
+    # imports, so the student build failed to load its extension.
+    import subprocess
+    import sys
+
+    course.write_student_sources(tmp_path / "student")
+    probe = "from tools import launch; print(launch.notebooks)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path / "student", capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert str(tmp_path / "student") in result.stdout
+
+
+def test_student_edition_leaves_out_the_instructors_guide(tmp_path):
+    import yaml
+
+    course.write_student_sources(tmp_path / "student")
+    toc = yaml.safe_load((tmp_path / "student" / "_toc.yml").read_text())
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert "chapters/instructor-guide" not in files and "chapters/01-softmax" in files
+    assert "For teachers" not in [part["caption"] for part in toc["parts"]]
+    assert not (tmp_path / "student" / "chapters" / "instructor-guide.md").exists()
+
+
+def test_student_front_page_has_no_teacher_links(tmp_path):
+    course.write_student_sources(tmp_path / "student")
+    intro = (tmp_path / "student" / "intro.md").read_text()
+    assert "instructor-guide" not in intro and "Colab" not in intro and "edition:" not in intro
+    assert "instructor-guide" in (ROOT / "intro.md").read_text()

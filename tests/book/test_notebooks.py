@@ -1,0 +1,307 @@
+"""Notebooks that read like the book: ``tools/notebooks.py``, and what the build made with it.
+
+The first half tests the renderer on small MyST notebooks with a fake resolver (no build).
+The second half, marked ``built``, reads every notebook ``make book`` rendered (download,
+Colab, Binder, assignments) and checks what a plain Jupyter front end would show.
+"""
+
+import json
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pytest
+from helpers import unavailable
+
+from softmax_lib import logsumexp, softmax
+
+ROOT = Path(__file__).resolve().parents[2]
+from tools import notebooks  # noqa: E402
+
+BUILT = ROOT / "_build" / "notebooks"
+MACROS = {"softmax": r"\operatorname{softmax}", "lse": r"\operatorname{lse}"}
+
+
+class FakeResolver(notebooks.Resolver):
+    """Numbers and links as a build would give them, for a page called ``chapters/x``."""
+
+    glued: ClassVar[dict[str, dict[str, str]]] = {
+        "p": {"text/plain": "0.6590011388859679"},
+        "n": {"text/plain": "50257"},
+        "table": {"text/plain": "<Markdown>", "text/markdown": "| a | b |\n|---|---|\n| 1 | 2 |"},
+        "jac": {"text/plain": "<Math>", "text/latex": "$\\displaystyle J = \\softmax(z)$"},
+    }
+
+    def glue(self, key):
+        return self.glued[key]
+
+    def xref(self, role, target, title=None):
+        return f"[{title or role + ':' + target}](https://site/x.html#{target})"
+
+    def number(self, kind, label):
+        return {"ex-1": "1.1", "ex-2": "1.2", "eq-a": "1.3", "fig-a": "1.4"}[label]
+
+
+def nb(*cells):
+    out = []
+    for kind, source, *meta in cells:
+        cell = {"cell_type": kind, "metadata": meta[0] if meta else {}, "source": source}
+        if kind == "code":
+            cell.update(outputs=[], execution_count=None)
+        out.append(cell)
+    return {"cells": out, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def render(notebook, edition="teacher"):
+    opts = notebooks.Options(edition=edition, macros=MACROS, site_url="https://site")
+    return notebooks.render(notebook, FakeResolver(), opts)
+
+
+def markdown(rendered):
+    return "\n\n".join(c["source"] for c in rendered["cells"] if c["cell_type"] == "markdown")
+
+
+EXERCISE = nb(
+    (
+        "markdown",
+        "## Exercises\n\n```{exercise-start}\n:label: ex-1\n```\n\nDo it.\n\n"
+        "```{exercise-end}\n```\n\n```{solution-start} ex-1\n:class: dropdown\n```\n\n"
+        "Because {eq}`eq-a`.",
+    ),
+    ("code", 'def f(z):\n    """Doc."""\n    return z\n', {"autograde": {"answer": "f"}}),
+    (
+        "code",
+        "assert f(1) == 1\n",
+        {"tags": ["remove-cell"], "autograde": {"test": "f-one", "points": 2, "title": "one"}},
+    ),
+    (
+        "markdown",
+        "```{solution-end}\n```\n\n```{exercise}\n:label: ex-2\n\nProve it.\n```\n\n"
+        "```{solution-start} ex-2\n:class: dropdown\n```\n\nSecret proof.",
+    ),
+    ("code", "secret = 42\n"),
+    ("markdown", "```{solution-end}\n```\n\n## Further reading"),
+)
+
+
+def test_glue_roles_become_the_formatted_value():
+    out = render(
+        nb(("markdown", "p is {glue:text}`p:.3f`, n is {glue:text}`n:,`; {glue:md}`table`"))
+    )
+    text = markdown(out)
+    assert "p is 0.659, n is 50,257" in text and "| 1 | 2 |" in text
+    assert notebooks.raw_myst(out) == []
+
+
+def test_roles_inside_code_spans_are_left_alone():
+    text = markdown(render(nb(("markdown", "Write `` {glue:text}`key` `` to glue."))))
+    assert "`` {glue:text}`key` ``" in text
+
+
+def test_references_citations_and_macros():
+    text = markdown(
+        render(
+            nb(
+                (
+                    "markdown",
+                    "See {eq}`eq-a`, {ref}`the intro <sec-a>`, "
+                    "{cite}`bridle1990` and $\\softmax(z)$.",
+                )
+            )
+        )
+    )
+    assert "[eq:eq-a](https://site/x.html#eq-a)" in text
+    assert "[the intro](https://site/x.html#sec-a)" in text
+    assert "[cite:bridle1990]" in text
+    assert "$\\operatorname{softmax}(z)$" in text and "\\softmax" not in text
+
+
+def test_labelled_display_math_gets_its_number_and_labels_disappear():
+    text = markdown(render(nb(("markdown", "(sec-a)=\n# Title\n\n$$\n\\lse(z)\n$$ (eq-a)\n"))))
+    assert "$$\n\\operatorname{lse}(z)\n\\tag{1.3}\n$$" in text
+    assert "(sec-a)=" not in text
+
+
+def test_glue_math_directive_is_display_math_with_its_number():
+    text = markdown(render(nb(("markdown", "```{glue:math} jac\n:label: eq-a\n```"))))
+    assert text == "$$\nJ = \\operatorname{softmax}(z)\n\\tag{1.3}\n$$"
+
+
+def test_tabs_admonitions_and_definition_lists_become_plain_markdown():
+    source = (
+        "::::{tab-set}\n:::{tab-item} PyTorch\nTorch text.\n:::\n:::{tab-item} JAX\nJax.\n:::\n"
+        "::::\n\n```{note}\nA note.\n```\n\nBinder\n: Opens JupyterLab.\n"
+    )
+    text = markdown(render(nb(("markdown", source))))
+    assert "**PyTorch**\n\nTorch text." in text and "**JAX**\n\nJax." in text
+    assert "> **Note**\n>\n> A note." in text
+    assert "**Binder**" in text and ": Opens" not in text
+    assert notebooks.raw_myst(render(nb(("markdown", source)))) == []
+
+
+def test_unknown_myst_fails_loudly():
+    with pytest.raises(notebooks.UnsupportedMyST, match="directive"):
+        render(nb(("markdown", "```{mermaid}\ngraph\n```")))
+    with pytest.raises(notebooks.UnsupportedMyST, match="role"):
+        render(nb(("markdown", "a {kbd}`Ctrl`")))
+
+
+def test_figure_caption_and_hidden_cells():
+    out = render(
+        nb(
+            (
+                "code",
+                "plot()",
+                {
+                    "tags": ["hide-input"],
+                    "mystnb": {"figure": {"caption": "A $\\lse$ plot", "name": "fig-a"}},
+                },
+            ),
+            ("code", "glue()", {"tags": ["remove-cell"]}),
+        )
+    )
+    plot, caption, hidden = out["cells"]
+    assert plot["metadata"]["jupyter"] == {"source_hidden": True}
+    assert caption["source"] == "*Fig. 1.4: A $\\operatorname{lse}$ plot*"
+    assert hidden["metadata"]["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
+
+
+def test_teacher_edition_keeps_solutions_in_collapsed_sections():
+    out = render(EXERCISE, "teacher")
+    headings = [c for c in out["cells"] if c["source"].startswith("#### Solution")]
+    assert [c["source"] for c in headings] == [
+        "#### Solution to Exercise 1.1",
+        "#### Solution to Exercise 1.2",
+    ]
+    assert all(c["metadata"]["jp-MarkdownHeadingCollapsed"] for c in headings)
+    assert out["metadata"]["colab"]["collapsed_sections"] == [c["id"] for c in headings]
+    assert "secret = 42\n" in [c["source"] for c in out["cells"]]
+    assert "### Exercise 1.1\n\nDo it." in markdown(out)
+
+
+def test_student_edition_has_no_solution_and_a_stub_for_the_graded_exercise():
+    out = render(EXERCISE, "student")
+    sources = [c["source"] for c in out["cells"]]
+    assert not any("Secret proof" in s or "secret = 42" in s or "assert f(1)" in s for s in sources)
+    assert (
+        'def f(z):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n'
+        in sources
+    )
+    assert "# Your answer to exercise ex-2\n" in sources  # the ungraded one gets an empty cell
+    assert "Solution" not in markdown(out)
+
+
+def test_assignment_edition_is_nbgrader_source():
+    out = render(EXERCISE, "assignment")
+    graded = [c for c in out["cells"] if "nbgrader" in c["metadata"]]
+    answer, test = graded
+    assert (
+        answer["metadata"]["nbgrader"]["solution"] and not answer["metadata"]["nbgrader"]["grade"]
+    )
+    assert notebooks.BEGIN_SOLUTION in answer["source"]
+    assert test["metadata"]["nbgrader"] == {
+        "grade": True,
+        "grade_id": "f-one",
+        "locked": True,
+        "points": 2,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
+    assert test["source"].startswith("# Autograded: one (2 points).")
+    assert f"{notebooks.BEGIN_HIDDEN}\nassert f(1) == 1\n{notebooks.END_HIDDEN}" in test["source"]
+    assert "Secret proof" not in markdown(out)
+
+
+def test_raw_myst_detector_can_fail():
+    leftover = nb(("markdown", "a {glue:text}`p` b\n\n```{exercise}\nx\n```"))
+    assert len(notebooks.raw_myst(leftover)) == 2
+
+
+# --------------------------------------------------------------------------- the built book
+
+
+def _built():
+    if not (BUILT / "teacher" / "chapters" / "01-softmax.ipynb").exists():
+        unavailable("no rendered notebooks in _build/notebooks (run make book)")
+
+
+def built_notebooks():
+    return sorted(BUILT.glob("*/chapters/*.ipynb")) if BUILT.exists() else []
+
+
+@pytest.mark.built
+def test_every_page_and_edition_was_rendered():
+    _built()
+    numbered = sorted(p.stem for p in (ROOT / "chapters").glob("0*.md"))
+    for edition in notebooks.EDITIONS:
+        stems = {p.stem for p in (BUILT / edition / "chapters").glob("*.ipynb")}
+        assert set(numbered) <= stems, edition
+
+
+@pytest.mark.built
+@pytest.mark.parametrize(
+    "path", built_notebooks(), ids=lambda p: f"{p.parent.parent.name}/{p.stem}"
+)
+def test_rendered_notebook_is_valid_and_free_of_myst(path):
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    assert notebooks.raw_myst(notebook) == []
+    text = markdown(notebook)
+    for macro in MACROS:
+        assert f"\\{macro}" not in text.replace("\\operatorname", "")
+
+
+@pytest.mark.built
+def test_glued_numbers_in_the_notebooks_match_a_fresh_computation():
+    _built()
+    z = np.array([2.0, 1.0, 0.1])
+    p = softmax(z)
+    for edition in notebooks.EDITIONS:
+        text = markdown(json.loads((BUILT / edition / "chapters" / "01-softmax.ipynb").read_text()))
+        for expected in (f"{p[0]:.3f}", f"{p[-1]:.3f}", f"{float(logsumexp(z)):.4f}"):
+            assert expected in text, (edition, expected)
+
+
+@pytest.mark.built
+def test_editions_differ_exactly_in_their_solutions():
+    _built()
+    for chapter in sorted((BUILT / "teacher" / "chapters").glob("0*.ipynb")):
+        teacher = json.loads(chapter.read_text())
+        student = json.loads((BUILT / "student" / "chapters" / chapter.name).read_text())
+        exercises = [c for c in teacher["cells"] if c["metadata"].get("exercise")]
+        solutions = [c for c in teacher["cells"] if c["metadata"].get("solution")]
+        assert len(exercises) == len(solutions) >= 5
+        assert [c["source"].split("\n")[0] for c in exercises] == [
+            c["source"].split("\n")[0] for c in student["cells"] if c["metadata"].get("exercise")
+        ]
+        assert not [c for c in student["cells"] if c["metadata"].get("solution")]
+        assert "#### Solution" not in markdown(student)
+        stubs = [c for c in student["cells"] if "raise NotImplementedError()" in c["source"]]
+        assert stubs, chapter.name
+        assignment = json.loads((BUILT / "assignment" / "chapters" / chapter.name).read_text())
+        grades = [
+            c["metadata"]["nbgrader"]
+            for c in assignment["cells"]
+            if c["metadata"].get("nbgrader", {}).get("grade")
+        ]
+        assert grades and all(g["points"] > 0 for g in grades)
+        ids = [
+            c["metadata"]["nbgrader"]["grade_id"]
+            for c in assignment["cells"]
+            if "nbgrader" in c["metadata"]
+        ]
+        assert len(ids) == len(set(ids))
+
+
+def test_edition_passages():
+    text = (
+        "Both.\n<!-- edition: teacher -->\nTeacher.\n<!-- edition: end -->\n"
+        "<!-- edition: student\nStudent.\nedition: end -->\nEnd.\n"
+    )
+    assert notebooks.select_edition(text, "teacher") == text
+    assert notebooks.select_edition(text, "student") == "Both.\nStudent.\nEnd.\n"
+    assert "Student." in markdown(render(nb(("markdown", text)), "student"))
+    assert "Teacher." not in markdown(render(nb(("markdown", text)), "assignment"))

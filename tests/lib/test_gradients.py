@@ -1,0 +1,152 @@
+"""Jacobians, vector-Jacobian products and the cross-entropy gradient, against autograd."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from softmax_lib import log_softmax, logsumexp, softmax
+from softmax_lib.gradients import (
+    cross_entropy_grad,
+    log_softmax_jacobian,
+    numerical_gradient,
+    softmax_jacobian,
+    softmax_vjp,
+)
+from softmax_lib.losses import cross_entropy
+
+
+def autograd_jacobian(fn, z):
+    return torch.autograd.functional.jacobian(fn, torch.tensor(z)).numpy()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("n", [1, 2, 3, 7])
+def test_jacobians_match_torch_autograd(n):
+    z = np.random.default_rng(n).normal(0, 3, n)
+    np.testing.assert_allclose(
+        softmax_jacobian(z), autograd_jacobian(lambda t: torch.softmax(t, 0), z), atol=1e-15
+    )
+    np.testing.assert_allclose(
+        log_softmax_jacobian(z),
+        autograd_jacobian(lambda t: torch.log_softmax(t, 0), z),
+        atol=1e-15,
+    )
+
+
+def test_jacobian_properties():
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 6):
+        z = rng.normal(0, 2, n)
+        J = softmax_jacobian(z)
+        assert np.array_equal(J, J.T)  # symmetric, exactly by construction
+        assert np.abs(J @ np.ones(n)).max() < 1e-16  # rows sum to 0
+        assert np.linalg.matrix_rank(J) == n - 1
+        assert np.linalg.eigvalsh(J).min() > -1e-16  # positive semidefinite
+        L = log_softmax_jacobian(z)
+        assert not np.allclose(L, L.T)
+        np.testing.assert_allclose(L, np.eye(n) - np.outer(np.ones(n), softmax(z)))
+
+
+def test_batched_jacobian_moves_the_class_axis_last():
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(2, 4, 3))  # classes on axis 1
+    J = softmax_jacobian(z, axis=1)
+    assert J.shape == (2, 3, 4, 4)
+    np.testing.assert_array_equal(J[1, 2], softmax_jacobian(z[1, :, 2]))
+
+
+def test_vjp_equals_v_times_the_jacobian():
+    rng = np.random.default_rng(2)
+    z, v = rng.normal(size=(5, 6)), rng.normal(size=(5, 6))
+    expected = np.einsum("bi,bij->bj", v, softmax_jacobian(z))
+    np.testing.assert_allclose(softmax_vjp(z, v), expected, atol=1e-15)
+    zt, vt = z.T.copy(), v.T.copy()
+    np.testing.assert_allclose(softmax_vjp(zt, vt, axis=0), expected.T, atol=1e-15)
+
+
+@pytest.mark.torch
+def test_vjp_matches_torch_backward():
+    rng = np.random.default_rng(3)
+    z, v = rng.normal(size=(4, 9)), rng.normal(size=(4, 9))
+    zt = torch.tensor(z, requires_grad=True)
+    torch.softmax(zt, -1).backward(torch.tensor(v))
+    np.testing.assert_allclose(softmax_vjp(z, v), zt.grad.numpy(), atol=1e-15)
+
+
+GRID = [
+    combo
+    for combo in itertools.product(
+        ["mean", "sum", "none"], [0.0, 0.2], [False, True], [None, 1], ["index", "probability"]
+    )
+    if not (combo[4] == "probability" and combo[3] is not None)
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("reduction", "eps", "weighted", "ignore", "kind"), GRID, ids=str)
+def test_cross_entropy_grad_matches_torch_autograd(reduction, eps, weighted, ignore, kind):
+    rng = np.random.default_rng(len(GRID) + GRID.index((reduction, eps, weighted, ignore, kind)))
+    C = 4
+    z = rng.normal(0, 3, (6, C))
+    w = rng.uniform(0.2, 2.0, C) if weighted else None
+    if kind == "index":
+        t = rng.integers(0, C, 6)
+    else:
+        t = rng.dirichlet(np.ones(C), size=6) * rng.uniform(0.5, 2.0)  # need not sum to 1
+    kw = dict(reduction=reduction, label_smoothing=eps)
+    zt = torch.tensor(z, requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(
+        zt,
+        torch.tensor(t),
+        weight=None if w is None else torch.tensor(w),
+        ignore_index=-100 if ignore is None else ignore,
+        **kw,
+    )
+    loss.sum().backward()
+    ours = cross_entropy_grad(z, t, weight=w, ignore_index=ignore, **kw)
+    np.testing.assert_allclose(ours, zt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_gradient_is_p_minus_y_for_one_hot_targets():
+    rng = np.random.default_rng(4)
+    z, t = rng.normal(size=(5, 3)), rng.integers(0, 3, 5)
+    expected = softmax(z) - np.eye(3)[t]
+    np.testing.assert_allclose(cross_entropy_grad(z, t, reduction="sum"), expected, atol=1e-16)
+
+
+def test_cross_entropy_grad_matches_finite_differences():
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(3, 4))
+    t = rng.integers(0, 4, 3)
+    w = rng.uniform(0.5, 2, 4)
+
+    def loss(x):
+        return cross_entropy(x, t, weight=w, label_smoothing=0.1)
+
+    np.testing.assert_allclose(
+        cross_entropy_grad(z, t, weight=w, label_smoothing=0.1),
+        numerical_gradient(loss, z),
+        atol=1e-9,
+    )
+
+
+def test_numerical_gradient_of_logsumexp_is_softmax():
+    z = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(numerical_gradient(logsumexp, z), softmax(z), atol=1e-9)
+    np.testing.assert_allclose(
+        numerical_gradient(lambda x: log_softmax(x)[0], z), log_softmax_jacobian(z)[0], atol=1e-9
+    )
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-6, np.inf])
+def test_numerical_gradient_rejects_bad_steps(eps):
+    with pytest.raises(ValueError, match="`eps` must be a finite number > 0"):
+        numerical_gradient(logsumexp, [0.0, 1.0], eps=eps)
+
+
+@pytest.mark.parametrize("eps", [True, "1e-6", None])
+def test_numerical_gradient_rejects_steps_that_are_not_numbers(eps):
+    with pytest.raises(TypeError, match="`eps` must be a real number"):
+        numerical_gradient(logsumexp, [0.0, 1.0], eps=eps)

@@ -1,0 +1,156 @@
+"""cross_entropy and nll_loss: PyTorch's semantics over the full grid, and their special cases."""
+
+import itertools
+import zlib
+
+import numpy as np
+import pytest
+import torch
+
+from softmax_lib import log_softmax, logsumexp
+from softmax_lib.losses import cross_entropy, nll_loss
+
+F = torch.nn.functional
+
+C = 5
+GRID = [
+    combo
+    for combo in itertools.product(
+        ["mean", "sum", "none"],  # reduction
+        [0.0, 0.1, 1.0],  # label_smoothing
+        [False, True],  # weight
+        [None, 2],  # ignore_index
+        ["index", "probability"],  # target kind
+        [(), (6,), (3, 4)],  # extra dimensions besides the batch
+    )
+    if not (combo[4] == "probability" and combo[3] is not None)
+]
+
+
+def torch_loss(z, t, kind, **kw):
+    """PyTorch's loss with its class axis at dim 1 (ours is last)."""
+    zt = torch.tensor(np.moveaxis(z, -1, 1) if z.ndim > 1 else z)
+    if kind == "probability":
+        tt = torch.tensor(np.moveaxis(t, -1, 1) if t.ndim > 1 else t)
+    else:
+        tt = torch.tensor(t)
+    return F.cross_entropy(zt, tt, **kw).numpy()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    ("reduction", "eps", "weighted", "ignore", "kind", "extra"),
+    GRID,
+    ids=lambda v: str(v),
+)
+def test_cross_entropy_matches_torch(reduction, eps, weighted, ignore, kind, extra):
+    rng = np.random.default_rng(
+        zlib.crc32(repr((reduction, eps, weighted, ignore, kind, extra)).encode())
+    )
+    shape = (7, *extra)
+    z = rng.normal(0, 3, (*shape, C))
+    w = rng.uniform(0.1, 2.0, C) if weighted else None
+    if kind == "index":
+        t = rng.integers(0, C, shape)
+        if ignore is not None:
+            t.flat[::3] = ignore  # some entries ignored (2 is also a real class otherwise)
+    else:
+        t = rng.dirichlet(np.ones(C), size=shape)
+    ours = cross_entropy(
+        z, t, weight=w, ignore_index=ignore, reduction=reduction, label_smoothing=eps
+    )
+    theirs = torch_loss(
+        z,
+        t,
+        kind,
+        weight=None if w is None else torch.tensor(w),
+        ignore_index=-100 if ignore is None else ignore,
+        reduction=reduction,
+        label_smoothing=eps,
+    )
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ignore", [None, 0])
+def test_nll_loss_matches_torch(reduction, weighted, ignore):
+    rng = np.random.default_rng(3)
+    z = rng.normal(0, 3, (9, C))
+    t = rng.integers(0, C, 9)
+    w = rng.uniform(0.1, 2.0, C) if weighted else None
+    lp = log_softmax(z)
+    ours = nll_loss(lp, t, weight=w, ignore_index=ignore, reduction=reduction)
+    theirs = F.nll_loss(
+        torch.tensor(lp),
+        torch.tensor(t),
+        weight=None if w is None else torch.tensor(w),
+        ignore_index=-100 if ignore is None else ignore,
+        reduction=reduction,
+    ).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.torch
+def test_a_single_example_without_batch_axis_matches_torch():
+    z = np.array([0.5, -1.0, 2.0])
+    theirs = F.cross_entropy(torch.tensor(z), torch.tensor(1)).item()
+    assert float(cross_entropy(z, 1)) == pytest.approx(theirs, rel=1e-15)
+
+
+def test_cross_entropy_is_log_softmax_then_nll():
+    rng = np.random.default_rng(4)
+    z, t = rng.normal(0, 5, (20, 6)), rng.integers(0, 6, 20)
+    w = rng.uniform(0.5, 2, 6)
+    assert cross_entropy(z, t, weight=w) == nll_loss(log_softmax(z), t, weight=w)
+
+
+def test_probability_target_is_logsumexp_minus_dot_by_hand():
+    rng = np.random.default_rng(5)
+    z = rng.normal(0, 5, (10, 4))
+    y = rng.dirichlet(np.ones(4), size=10)
+    expected = logsumexp(z) - np.sum(z * y, axis=-1)
+    np.testing.assert_allclose(cross_entropy(z, y, reduction="none"), expected, rtol=1e-13)
+
+
+def test_class_axis_can_be_any_axis():
+    rng = np.random.default_rng(6)
+    z = rng.normal(size=(3, 5, 4))  # classes on axis 1
+    t = rng.integers(0, 5, (3, 4))
+    moved = cross_entropy(np.moveaxis(z, 1, -1), t, reduction="none")
+    np.testing.assert_array_equal(cross_entropy(z, t, axis=1, reduction="none"), moved)
+
+
+def test_stays_finite_where_probabilities_underflow():
+    assert float(cross_entropy([[0.0, -800.0]], [1])) == 800.0
+    # A zero coefficient contributes nothing, even against a -inf logit.
+    assert float(cross_entropy([[0.0, -np.inf]], np.array([[1.0, 0.0]]))) == 0.0
+
+
+def test_mean_of_nothing_is_nan_as_in_torch():
+    z = np.zeros((2, 3))
+    assert np.isnan(cross_entropy(z, [1, 1], ignore_index=1))
+    assert np.isnan(cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=int)))
+    assert cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=int), reduction="sum") == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_narrow_dtypes_are_computed_wide_and_rounded_once(dtype):
+    rng = np.random.default_rng(7)
+    z = rng.normal(0, 10, (50, 8)).astype(dtype)
+    t = rng.integers(0, 8, 50)
+    out = cross_entropy(z, t, reduction="none")
+    assert out.dtype == dtype
+    wide = cross_entropy(z.astype(np.float64), t, reduction="none")
+    np.testing.assert_array_equal(out, wide.astype(dtype))
+
+
+def test_inputs_are_not_modified():
+    z = np.array([[1.0, 2.0, 3.0]])
+    t = np.array([[0.2, 0.3, 0.5]])
+    z0, t0 = z.copy(), t.copy()
+    cross_entropy(z, t, label_smoothing=0.2)
+    np.testing.assert_array_equal(z, z0)
+    np.testing.assert_array_equal(t, t0)

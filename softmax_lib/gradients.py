@@ -175,9 +175,14 @@ def softmax_vjp(x: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floati
     # 1), but it never subtracts two nearly equal numbers when p_k rounds to 1.
     k = np.argmax(p, axis=-1)[..., None]
     v_k = np.take_along_axis(v_last, k, axis=-1)
-    rel = v_last - v_k
-    with np.errstate(invalid="ignore"):  # inf - inf in v: NaN, as the plain formula gives
-        out = p * (rel - np.sum(p * rel, axis=-1, keepdims=True))
+    # Entries with p_i == 0 contribute exactly 0 (never 0 * inf). Differences of cotangents
+    # near the float maximum are taken at half scale, which is exact, and doubled at the end.
+    half = bool(np.any(np.abs(v_last) > np.finfo(dtype).max / 2))
+    scale = 0.5 if half else 1.0
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in v: NaN, as it should
+        rel = v_last * scale - v_k * scale
+        mean = np.sum(p * rel, axis=-1, keepdims=True, where=p > 0)
+        out = np.where(p > 0, p * (rel - mean), 0.0) / scale
     return np.moveaxis(out, -1, ax).astype(dtype)
 
 

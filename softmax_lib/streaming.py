@@ -25,6 +25,7 @@ from softmax_lib._validation import (
     check_attention_shapes,
     check_entries,
     check_finite,
+    check_finite_scores,
     check_positive_int,
 )
 
@@ -231,12 +232,16 @@ def blocked_attention(
         for a, name in ((q, "q"), (k, "k"), (v, "v"))
     )
     check_attention_shapes(q, k, v)
-    scale = 1.0 / np.sqrt(q.shape[1])
+    for array, name in ((q, "q"), (k, "k"), (v, "v")):
+        check_finite(array, name, " for attention")
+    scale = 1.0 / np.sqrt(q.shape[1]) if q.shape[1] else 1.0  # d = 0: every score is 0
     m = np.full(len(q), -np.inf)
     s = np.zeros(len(q))
     out = np.zeros((len(q), v.shape[1]))
     for start in range(0, len(k), block_size):
-        scores = (q @ k[start : start + block_size].T) * scale
+        with np.errstate(over="ignore"):
+            scores = (q @ k[start : start + block_size].T) * scale
+        check_finite_scores(scores)
         m_new = np.maximum(m, scores.max(axis=1))
         rescale = np.exp(m - m_new)  # exp(-inf) = 0 on the first block
         weights = np.exp(scores - m_new[:, None])

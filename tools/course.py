@@ -226,7 +226,7 @@ def find_leaks(chapters: Path, artefacts: list[Path]) -> list[str]:
             visible += " " + _normalise(stub or "")
     # The library is public in both editions: its docstrings may share lines with solutions.
     visible += " " + " ".join(
-        _normalise(p.read_text()) for p in (ROOT / "softmax_lib").glob("*.py")
+        _normalise(p.read_text()) for p in (ROOT / "softmax_lib").rglob("*.py")
     )
     fragments = {}
     for name, text in texts.items():

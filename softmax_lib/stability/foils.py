@@ -26,6 +26,15 @@ def _checked(x: ArrayLike, axis: Axis) -> tuple[np.ndarray, tuple[int, ...]]:
     return prepared.arr, prepared.axes
 
 
+def _max(arr: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """Return the maximum with keepdims; -inf over an empty axis (nothing to shift)."""
+    return np.max(arr, axis=axes, keepdims=True, initial=-np.inf)
+
+
+# The shifted formulas are the textbook fix: a difference beyond the float range (logits
+# near +-1.8e308) becomes -inf and its exponential 0, the right value, without a warning.
+
+
 # --------------------------------------------------------------------------- naive
 
 
@@ -147,8 +156,10 @@ def shifted_logsumexp(x: ArrayLike, axis: Axis = -1) -> NDArray[np.floating]:
     (1000.693147, 0.0)
     """
     arr, axes = _checked(x, axis)
-    m = np.max(arr, axis=axes, keepdims=True)
-    return np.squeeze(m + np.log(np.sum(np.exp(arr - m), axis=axes, keepdims=True)), axes)
+    m = _max(arr, axes)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        out = m + np.log(np.sum(np.exp(arr - m), axis=axes, keepdims=True))
+    return np.squeeze(out, axes)
 
 
 def shifted_softmax(x: ArrayLike, axis: Axis = -1) -> NDArray[np.floating]:
@@ -176,7 +187,8 @@ def shifted_softmax(x: ArrayLike, axis: Axis = -1) -> NDArray[np.floating]:
     array([0.5, 0.5])
     """
     arr, axes = _checked(x, axis)
-    e = np.exp(arr - np.max(arr, axis=axes, keepdims=True))
+    with np.errstate(over="ignore"):
+        e = np.exp(arr - _max(arr, axes))
     return e / np.sum(e, axis=axes, keepdims=True)
 
 
@@ -206,5 +218,6 @@ def shifted_log_softmax(x: ArrayLike, axis: Axis = -1) -> NDArray[np.floating]:
     array([  0., -40.])
     """
     arr, axes = _checked(x, axis)
-    shifted = arr - np.max(arr, axis=axes, keepdims=True)
+    with np.errstate(over="ignore"):
+        shifted = arr - _max(arr, axes)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))

@@ -279,3 +279,35 @@ def test_no_runtime_warning_on_valid_input(call):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         call()
+
+
+# Found by the bad-input sweep after the fixes above (every public function x odd inputs).
+
+
+def test_softmax_vjp_at_the_float_maximum_is_not_nan():
+    # x = v = (1e308, -1e308): p = (1, 0) exactly (p_1 = e^-2e308), so v^T J = p * (v - v.p)
+    # is (1 * 0, 0 * ...) = (0, 0); the true values are 0 and -2e308 e^-2e308, which is 0.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = gradients.softmax_vjp([1e308, -1e308], [1e308, -1e308])
+    np.testing.assert_array_equal(out, [0.0, 0.0])
+
+
+def test_shifted_foils_handle_an_empty_axis_and_the_float_maximum():
+    assert stability.shifted_softmax(np.zeros((2, 0))).shape == (2, 0)
+    np.testing.assert_array_equal(stability.shifted_logsumexp(np.zeros((2, 0))), [-np.inf] * 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(stability.shifted_softmax([1e308, -1e308]), [1.0, 0.0])
+        assert stability.shifted_logsumexp([1e308, -1e308]) == 1e308
+
+
+def test_blocked_attention_rejects_what_has_no_finite_answer():
+    good = np.ones((2, 2))
+    with pytest.raises(ValueError, match=re.escape("`q` must be finite for attention")):
+        streaming.blocked_attention(np.array([[np.inf, 0.0]]), good, good)
+    with pytest.raises(ValueError, match=re.escape("`q` and `k` must give finite scores")):
+        streaming.blocked_attention(np.array([[1e308, 1e308]]), good * 1e308, good)
+    # d = 0: every score is 0, so every query averages the values.
+    out = streaming.blocked_attention(np.zeros((3, 0)), np.zeros((2, 0)), np.array([[1.0], [3.0]]))
+    np.testing.assert_array_equal(out, [[2.0]] * 3)

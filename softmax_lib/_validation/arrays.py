@@ -1,0 +1,208 @@
+"""Array arguments: conversion, axes, shapes, finiteness, probabilities; and `prepare`."""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Axis = int | tuple[int, ...] | None
+
+
+# Formats narrower than float64 are computed in float64 and rounded once at the end.
+WIDENED = (np.dtype(np.float16), np.dtype(np.float32))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated array argument: the input, its working copy, and the axes to reduce."""
+
+    arr: np.ndarray  # the input as a real floating array (integers promoted to float64)
+    work: np.ndarray  # arr, widened to float64 if it is float16 or float32
+    axes: tuple[int, ...]  # sorted, non-negative
+    empty: bool  # True if the reduction has no elements
+
+    @property
+    def axis(self) -> int:
+        """The single axis, for functions with one class axis."""
+        (ax,) = self.axes
+        return ax
+
+
+def prepare(
+    x: ArrayLike,
+    axis: Axis,
+    name: str = "x",
+    *,
+    one_axis: bool = False,
+    widen: bool = True,
+    need_classes: bool = False,
+) -> Prepared:
+    """Validate an array argument and its axis, and choose the compute dtype.
+
+    `one_axis` demands a single int axis (a class axis); `need_classes` rejects an empty one;
+    `widen` computes float16 and float32 in float64.
+    """
+    arr = as_real_float_array(x, name)
+    check_at_least_1d(arr, name)
+    axes = normalize_axis(axis, arr.ndim, allow_tuple=not one_axis)
+    if need_classes:
+        check_classes(math.prod(arr.shape[a] for a in axes), name)
+    work = arr.astype(np.float64) if widen and arr.dtype in WIDENED else arr
+    empty = math.prod(arr.shape[a] for a in axes) == 0
+    return Prepared(arr, work, axes, empty)
+
+
+def as_real_float_array(x: ArrayLike, name: str) -> NDArray[np.floating]:
+    """Return `x` as a real floating-point array, promoting integers and booleans to float64.
+
+    Floating-point input keeps its dtype. The input is never copied unless a conversion is
+    needed, and it is never modified by any caller. Rejected, each with a message naming
+    `name`: complex, non-numeric, date and time-delta input; ragged nested sequences; and
+    NumPy masked arrays, whose mask NumPy's functions would silently drop (mask an entry
+    with a logit of ``-inf`` instead).
+    """
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"`{name}` must be a plain array, not a masked array, whose mask NumPy would "
+            "ignore (give masked logits the value -inf instead); got numpy.ma.MaskedArray."
+        )
+    try:
+        arr = np.asarray(x)
+    except ValueError as error:  # ragged nesting: NumPy's message names no parameter
+        raise ValueError(
+            f"`{name}` must be a rectangular array (nested sequences of equal lengths); "
+            f"got a ragged sequence ({error})."
+        ) from None
+    if np.iscomplexobj(arr):
+        raise TypeError(f"`{name}` must be real-valued; got dtype {arr.dtype}.")
+    if (
+        arr.dtype == object
+        or arr.dtype.kind in "mM"  # timedelta64 counts as an integer to NumPy
+        or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool)
+    ):
+        raise TypeError(f"`{name}` must be a real-valued numeric array; got dtype {arr.dtype}.")
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def check_matrix(arr: np.ndarray, name: str) -> None:
+    """Raise ValueError unless `arr` is 2-D, one example per row: shape (N, C)."""
+    if arr.ndim != 2:
+        raise ValueError(f"`{name}` must have shape (N, C); got {arr.shape}.")
+
+
+def check_finite(arr: np.ndarray, name: str, where: str = "") -> None:
+    """Raise ValueError if `arr` holds NaN or an infinity; `where` names the context."""
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` must be finite{where}; got NaN or infinity.")
+
+
+def check_error_operands(approx: ArrayLike, exact: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a computed float array and its reference (an object array of the same shape)."""
+    a = np.asarray(approx)
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"`approx` must be a floating-point array; got dtype {a.dtype}.")
+    ex = np.asarray(exact, dtype=object)
+    if ex.shape != a.shape:
+        raise ValueError(f"`exact` must have the shape of `approx`, {a.shape}; got {ex.shape}.")
+    return a, ex
+
+
+def check_entries(n_entries: int, name: str) -> None:
+    """Raise ValueError if the last axis of `name` is empty."""
+    if n_entries == 0:
+        raise ValueError(f"`{name}` must have at least one entry along the last axis; got 0.")
+
+
+def check_not_empty(arr: np.ndarray, name: str, what: str) -> None:
+    """Raise ValueError if `arr` has no elements; `what` says what is missing."""
+    if arr.size == 0:
+        raise ValueError(f"`{name}` must hold at least one {what}; got shape {arr.shape}.")
+
+
+def check_at_least_1d(arr: np.ndarray, name: str) -> None:
+    """Reject 0-d input, which has no axis to reduce over."""
+    if arr.ndim == 0:
+        raise ValueError(
+            f"`{name}` must have at least one dimension (an axis to normalise over); "
+            f"got a 0-d array ({arr!r})."
+        )
+
+
+def normalize_axis(axis: Axis, ndim: int, *, allow_tuple: bool = True) -> tuple[int, ...]:
+    """Return `axis` as a sorted tuple of non-negative axes of an `ndim`-dimensional array.
+
+    With ``allow_tuple=False`` the axis is one class axis: an int, not a tuple and not None.
+    """
+    what = "an int, a tuple of ints or None" if allow_tuple else "an int"
+    if axis is None:
+        if not allow_tuple:
+            raise TypeError(f"`axis` must be {what}; got None.")
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, tuple) and allow_tuple else (axis,)
+    out = []
+    for item in items:
+        if isinstance(item, bool | np.bool_):
+            raise TypeError(f"`axis` must be {what}; got {axis!r}.")
+        try:
+            index = operator.index(item)
+        except TypeError:
+            raise TypeError(f"`axis` must be {what}; got {axis!r}.") from None
+        if not -ndim <= index < ndim:
+            raise ValueError(
+                f"`axis` must be in [{-ndim}, {ndim}) for an array with {ndim} "
+                f"dimension{'s' if ndim != 1 else ''}; got {axis!r}."
+            )
+        out.append(index % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"`axis` must not name the same axis twice; got {axis!r}.")
+    return tuple(sorted(out))
+
+
+def check_same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
+    """Raise ValueError unless `b` has exactly the shape of `a` (no broadcasting)."""
+    if a.shape != b.shape:
+        raise ValueError(f"`{b_name}` must have the shape of `{a_name}`, {a.shape}; got {b.shape}.")
+
+
+def probability_tolerance(dtype: np.dtype) -> float:
+    """Return how far from 1 a row of probabilities of `dtype` may sum: sqrt(eps)."""
+    return float(np.sqrt(np.finfo(dtype).eps))
+
+
+def check_probabilities(arr: np.ndarray, name: str, axes: tuple[int, ...]) -> None:
+    """Check that `arr` holds probability vectors along `axes`.
+
+    Every entry must be finite and >= 0, and every row must sum to 1 within
+    :func:`probability_tolerance` (the sum is taken in float64, or long double for long
+    double input).
+    """
+    bad = ~(np.isfinite(arr) & (arr >= 0))
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"`{name}` must contain probabilities (finite and >= 0); "
+            f"got {float(arr[where])!r} at position {where}."
+        )
+    work = arr if arr.dtype == np.longdouble else arr.astype(np.float64)
+    sums = np.sum(work, axis=axes)
+    tol = probability_tolerance(arr.dtype)
+    off = np.abs(sums - 1) > tol
+    if np.any(off):
+        where = tuple(int(i) for i in np.argwhere(np.atleast_1d(off))[0]) if sums.ndim else ()
+        got = float(np.atleast_1d(sums)[where] if sums.ndim else sums)
+        raise ValueError(
+            f"`{name}` must sum to 1 along `axis` (within {tol:.2g}); "
+            f"got a sum of {got!r}" + (f" for the row at position {where}." if where else ".")
+        )
+
+
+def check_classes(n_classes: int, name: str) -> None:
+    """Raise ValueError if the class axis of `name` has no entries (no distribution)."""
+    if n_classes == 0:
+        raise ValueError(f"`{name}` must have at least one class along `axis`; got 0.")

@@ -42,6 +42,9 @@ from softmax_lib._validation.arrays import (
     check_not_empty as check_not_empty,
 )
 from softmax_lib._validation.arrays import (
+    check_parameter_layout as check_parameter_layout,
+)
+from softmax_lib._validation.arrays import (
     check_probabilities as check_probabilities,
 )
 from softmax_lib._validation.arrays import (
@@ -120,7 +123,13 @@ from softmax_lib._validation.values import (
     check_reference_digits as check_reference_digits,
 )
 from softmax_lib._validation.values import (
+    check_regularisation as check_regularisation,
+)
+from softmax_lib._validation.values import (
     check_temperature as check_temperature,
+)
+from softmax_lib._validation.values import (
+    check_tolerance as check_tolerance,
 )
 from softmax_lib._validation.values import (
     check_unit_interval as check_unit_interval,

@@ -206,3 +206,13 @@ def check_classes(n_classes: int, name: str) -> None:
     """Raise ValueError if the class axis of `name` has no entries (no distribution)."""
     if n_classes == 0:
         raise ValueError(f"`{name}` must have at least one class along `axis`; got 0.")
+
+
+def check_parameter_layout(theta: np.ndarray, n_features: int, n_classes: int) -> None:
+    """Check a flat parameter vector: the D * C weights, then the C biases."""
+    expected = (n_features * n_classes + n_classes,)
+    if theta.shape != expected:
+        raise ValueError(
+            f"`params` must have shape {expected} (W.ravel() of shape ({n_features}, "
+            f"{n_classes}), then the bias); got {theta.shape}."
+        )

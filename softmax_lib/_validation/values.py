@@ -144,3 +144,23 @@ def check_ignore_index(ignore_index: object) -> int | None:
     if isinstance(ignore_index, bool | np.bool_) or not isinstance(ignore_index, numbers.Integral):
         raise TypeError(f"`ignore_index` must be an int or None; got {ignore_index!r}.")
     return int(ignore_index)
+
+
+def check_regularisation(l2: object) -> float:
+    """Return an L2 penalty as a float after checking that it is a finite number >= 0."""
+    if isinstance(l2, bool | np.bool_) or not isinstance(l2, numbers.Real):
+        raise TypeError(f"`l2` must be a real number; got {l2!r}.")
+    value = float(l2)
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"`l2` must be a finite number >= 0; got {value!r}.")
+    return value
+
+
+def check_tolerance(tol: object) -> float:
+    """Return a stopping tolerance after checking that it is a finite number > 0."""
+    if isinstance(tol, bool | np.bool_) or not isinstance(tol, numbers.Real):
+        raise TypeError(f"`tol` must be a real number; got {tol!r}.")
+    value = float(tol)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"`tol` must be a finite number > 0; got {value!r}.")
+    return value

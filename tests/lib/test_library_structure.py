@@ -76,3 +76,20 @@ def test_the_rules_can_fail():
     assert raises(source, "core.py") == [(7, "ValueError"), (8, "AssertionError")]
     assert raises(source, "checks/_report.py") == [(7, "ValueError")]
     assert private_imports(source) == [(2, "_normaliser")]
+
+
+def test_every_subpackage_is_installed_by_a_regular_install():
+    # Regression: pyproject listed only "softmax_lib", so a non-editable install (a wheel)
+    # would have left out stability/, checks/ and _validation/.
+    import tomllib
+
+    from setuptools import find_packages
+
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    found = set(find_packages(where=PACKAGE.parent, include=include))
+    on_disk = {
+        ".".join(path.parent.relative_to(PACKAGE.parent).parts)
+        for path in PACKAGE.rglob("__init__.py")
+    }
+    assert on_disk <= found and len(on_disk) > 1

@@ -92,6 +92,7 @@ def test_every_chapter_import_is_a_pinned_requirement_or_the_standard_library():
             "myst_nb": "jupyter_book",  # MyST-NB comes with Jupyter Book
             "IPython": "ipykernel",
             "tensorflow": "tensorflow_cpu",
+            "sklearn": "scikit_learn",
         }.get(module, module.lower())
         if module in sys.stdlib_module_names:
             continue

@@ -146,6 +146,9 @@ def colab_notebook(executed: dict, repo_url: str, branch: str, myst_nb_version: 
 
 
 def _configure(app, config):
+    # No stored colour mode on a first visit: without a default the theme logs
+    # "Got invalid theme mode" on every page. "auto" follows the reader's system setting.
+    config.html_context.setdefault("default_mode", "auto")
     options = config.html_theme_options
     url, source = repository_url(options.get("repository_url", ""), cwd=Path(app.srcdir))
     options["repository_url"] = url
@@ -231,6 +234,33 @@ def _macros(config) -> dict:
     return dict(config.mathjax3_config.get("tex", {}).get("macros", {}))
 
 
+def _unique_assets(context) -> None:
+    """Drop repeated scripts and stylesheets from a page: one of each file, one of each body.
+
+    Some extensions' assets reach every page twice (sphinx-thebe's inline configuration, whose
+    second ``const THEBE_JS_URL`` is a JavaScript error on every page load, and this
+    extension's own files, once with their attributes and once without). The first of each
+    is kept.
+    """
+    for name in ("script_files", "css_files"):
+        assets = context.get(name)
+        if not assets:
+            continue
+        seen, unique = set(), []
+        for asset in assets:
+            filename = str(getattr(asset, "filename", asset) or "")
+            # An inline script has no filename (None or "", depending on who added it).
+            key = filename or getattr(asset, "attributes", {}).get("body", "")
+            if key not in seen:
+                seen.add(key)
+                unique.append(asset)
+        assets[:] = unique  # in place: the list may be shared with the builder
+
+
+def _last_on_page(app, pagename, templatename, context, doctree):
+    _unique_assets(context)
+
+
 def _page(app, pagename, templatename, context, doctree):
     options = app.config.html_theme_options
     url, branch = options["repository_url"], options["repository_branch"]
@@ -256,7 +286,7 @@ def _page(app, pagename, templatename, context, doctree):
     site = site_url(url)
     resolver = SphinxResolver(app, pagename, glue, site)
     editions = ["teacher", "student"]
-    if re.match(r"chapters/\d\d-", pagename):
+    if re.match(r"chapters/\d\d[a-z]?-", pagename):  # numbered chapters (06b too)
         editions.append("assignment")
     out = Path(app.outdir).parent / "notebooks"
     for edition in editions:
@@ -306,7 +336,12 @@ def setup(app):
     # The edition of the notebook the download button offers (the student edition: student).
     app.add_config_value("launch_notebook_edition", "teacher", "html")
     app.connect("config-inited", _configure)
+    # Local fixes for the theme pair (sidebar buttons, wide equations), in _static/.
+    app.add_css_file("softmax-book.css")
+    app.add_js_file("softmax-book.js", defer="defer")
     # After sphinx-book-theme's launch and download buttons (priority 501).
     app.connect("html-page-context", _page, priority=600)
+    # After every other extension has added its scripts to the page.
+    app.connect("html-page-context", _last_on_page, priority=1000)
     app.connect("build-finished", _favicon_ico)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -55,11 +55,9 @@ def server():
 class Visit:
     """One page load, with everything the browser reported."""
 
-    def __init__(self, browser, url):
-        self.context = browser.new_context(viewport={"width": 1200, "height": 900})
-        # The theme logs an error on a first visit with no stored mode; a stored choice
-        # (what every returning reader has) avoids that noise.
-        self.context.add_init_script("localStorage.setItem('mode', 'light')")
+    def __init__(self, browser, url, width=1200):
+        # A first visit: no stored colour mode, nothing in localStorage.
+        self.context = browser.new_context(viewport={"width": width, "height": 900})
         self.page = self.context.new_page()
         self.console_errors, self.failed, self.requests, self.bad_status = [], [], [], []
         self.page.on(
@@ -70,6 +68,8 @@ class Visit:
                 else None
             ),
         )
+        # Uncaught exceptions are not console messages: record them too.
+        self.page.on("pageerror", lambda e: self.console_errors.append(f"uncaught: {e}"))
         self.page.on("requestfailed", lambda r: self.failed.append(r.url))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on(
@@ -94,8 +94,8 @@ class Visit:
 def visit(browser, server):
     opened = []
 
-    def open_page(path):
-        v = Visit(browser, f"{server}/{path}")
+    def open_page(path, width=1200):
+        v = Visit(browser, f"{server}/{path}", width)
         opened.append(v)
         return v
 
@@ -174,6 +174,8 @@ def test_dark_mode_toggle(visit):
     def theme():
         return v.page.evaluate("() => document.documentElement.dataset.theme")
 
+    # A first visit follows the system setting (headless Chromium's is light).
+    assert v.page.evaluate("() => document.documentElement.dataset.mode") == "auto"
     assert theme() == "light"
     seen = []
     for _ in range(3):  # the button cycles light, auto and dark
@@ -195,7 +197,7 @@ def _launch_module():
 
 
 def chapter_pages():
-    return [p for p in toc_pages() if re.match(r"chapters/\d\d-", p)]
+    return [p for p in toc_pages() if re.match(r"chapters/\d\d[a-z]?-", p)]
 
 
 def test_every_chapter_has_binder_colab_thebe_and_downloads(visit, server):
@@ -327,3 +329,88 @@ def test_site_root_has_a_favicon_ico(visit, server):
     v = visit("index.html")
     response = v.context.request.get(f"{server}/favicon.ico")
     assert response.status == 200 and response.body()[:4] == b"\x00\x00\x01\x00"  # an ICO
+
+
+# --------------------------------------------------------------- phones and wide screens
+
+PHONE = 390  # CSS pixels: a common phone width
+
+
+def _visible(v, selector):
+    return next(t for t in v.page.locator(selector).all() if t.is_visible())
+
+
+def _dialog_open(v, name):
+    return v.page.evaluate(f"() => document.getElementById('pst-{name}-sidebar-modal').open")
+
+
+def test_phone_navigation_opens_and_leads_to_another_chapter(visit):
+    v = visit("chapters/01-softmax.html", width=PHONE)
+    assert not _dialog_open(v, "primary")
+    _visible(v, ".primary-toggle").click()
+    v.page.wait_for_function("() => document.getElementById('pst-primary-sidebar-modal').open")
+    link = v.page.locator("#pst-primary-sidebar-modal a[href$='02-stable-softmax.html']").first
+    assert link.is_visible()
+    link.click()
+    v.page.wait_for_url("**/chapters/02-stable-softmax.html")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    v.page.screenshot(path=str(SHOTS / "phone-02-stable-softmax.png"))
+
+
+def test_phone_on_this_page_opens(visit):
+    v = visit("chapters/01-softmax.html", width=PHONE)
+    _visible(v, ".secondary-toggle").click()
+    v.page.wait_for_function("() => document.getElementById('pst-secondary-sidebar-modal').open")
+    assert v.page.locator("#pst-secondary-sidebar-modal a.nav-link").first.is_visible()
+    v.page.keyboard.press("Escape")
+    assert not _dialog_open(v, "secondary")
+
+
+def test_wide_screen_sidebar_button_collapses_and_restores_the_sidebar(visit):
+    v = visit("chapters/01-softmax.html", width=1280)
+    sidebar = v.page.locator(".bd-sidebar-primary")
+    button = _visible(v, ".primary-toggle")
+    assert sidebar.is_visible()
+    article_before = v.page.locator("article").bounding_box()["width"]
+    hidden = "() => getComputedStyle(document.querySelector('.bd-sidebar-primary')).visibility"
+    button.click()
+    v.page.wait_for_function(f"() => ({hidden})() === 'hidden'")  # after the slide-out
+    v.page.wait_for_timeout(400)
+    assert not sidebar.is_visible()
+    assert v.page.locator("article").bounding_box()["width"] > article_before
+    button.click()
+    v.page.wait_for_function(f"() => ({hidden})() === 'visible'")
+    assert sidebar.is_visible()
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_phone_pages_never_scroll_sideways_and_equations_fit_or_scroll(visit, page):
+    v = visit(f"{page}.html", width=PHONE)
+    wide = v.page.evaluate("() => document.documentElement.scrollWidth")
+    assert wide <= PHONE, f"{page} scrolls sideways: {wide} px wide"
+    clipped = v.page.evaluate(
+        """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+            .filter(m => m.scrollWidth > m.clientWidth + 1
+                         && !['auto', 'scroll'].includes(getComputedStyle(m).overflowX))
+            .map(m => m.textContent.slice(0, 40))"""
+    )
+    assert clipped == [], f"equations cut off on {page}: {clipped}"
+    outside = v.page.evaluate(
+        """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+            .filter(m => m.getBoundingClientRect().right > window.innerWidth + 1).length"""
+    )
+    assert outside == 0
+    # An equation number never covers its equation.
+    covered = v.page.evaluate(
+        """() => Array.from(document.querySelectorAll('div.math')).filter(div => {
+            const number = div.querySelector('span.eqno');
+            const formula = div.querySelector('mjx-container');
+            if (!number || !formula) return false;
+            const a = number.getBoundingClientRect(), b = formula.getBoundingClientRect();
+            return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        }).map(div => div.id)"""
+    )
+    assert covered == [], f"equation numbers over equations on {page}: {covered}"
+    if page in ("chapters/01-softmax", "chapters/instructor-guide"):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        v.page.screenshot(path=str(SHOTS / f"phone-{Path(page).name}.png"), full_page=False)

@@ -414,3 +414,13 @@ def test_phone_pages_never_scroll_sideways_and_equations_fit_or_scroll(visit, pa
     if page in ("chapters/01-softmax", "chapters/instructor-guide"):
         SHOTS.mkdir(parents=True, exist_ok=True)
         v.page.screenshot(path=str(SHOTS / f"phone-{Path(page).name}.png"), full_page=False)
+
+
+def test_the_search_shortcut_the_how_to_page_names_opens_search(visit):
+    # Regression: the how-to page said "/" opens search; the theme binds Ctrl+K (Cmd+K).
+    assert "Ctrl+K" in (ROOT / "chapters" / "how-to-use.md").read_text()
+    v = visit("chapters/01-softmax.html")
+    dialog = "() => document.querySelector('#pst-search-dialog').open"
+    assert not v.page.evaluate(dialog)
+    v.page.keyboard.press("Control+k")
+    v.page.wait_for_function(dialog)

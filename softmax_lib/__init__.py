@@ -12,6 +12,7 @@ The top level holds the numerically careful core; submodules hold the rest:
   gradient and a finite-difference checker.
 * :mod:`softmax_lib.calibration`: reliability bins, expected calibration error and
   temperature scaling.
+* :mod:`softmax_lib.classifier`: softmax regression, its objective and an L-BFGS fit.
 * :mod:`softmax_lib.relatives`: Gumbel-max sampling, Gumbel-softmax and sparsemax.
 * :mod:`softmax_lib.streaming`: the online normaliser, blockwise softmax and attention.
 * :mod:`softmax_lib.checks`: self-checks for students' own implementations.
@@ -22,6 +23,7 @@ The top level holds the numerically careful core; submodules hold the rest:
 from softmax_lib import (
     calibration,
     checks,
+    classifier,
     gradients,
     information,
     losses,
@@ -39,6 +41,7 @@ __all__ = [
     "__version__",
     "calibration",
     "checks",
+    "classifier",
     "cross_entropy",
     "gradients",
     "hardmax",

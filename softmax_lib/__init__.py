@@ -14,6 +14,7 @@ The top level holds the numerically careful core; submodules hold the rest:
   temperature scaling.
 * :mod:`softmax_lib.classifier`: softmax regression, its objective and an L-BFGS fit.
 * :mod:`softmax_lib.relatives`: Gumbel-max sampling, Gumbel-softmax and sparsemax.
+* :mod:`softmax_lib.sampling`: next-token sampling with temperature, top-k, top-p and min-p.
 * :mod:`softmax_lib.streaming`: the online normaliser, blockwise softmax and attention.
 * :mod:`softmax_lib.checks`: self-checks for students' own implementations.
 * :mod:`softmax_lib.symbolic` (imports SymPy; not imported here): the symbolic objects the
@@ -28,6 +29,7 @@ from softmax_lib import (
     information,
     losses,
     relatives,
+    sampling,
     stability,
     streaming,
 )
@@ -52,6 +54,7 @@ __all__ = [
     "losses",
     "nll_loss",
     "relatives",
+    "sampling",
     "sigmoid",
     "softmax",
     "stability",

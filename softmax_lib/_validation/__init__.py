@@ -111,6 +111,9 @@ from softmax_lib._validation.values import (
     check_known_names as check_known_names,
 )
 from softmax_lib._validation.values import (
+    check_min_p as check_min_p,
+)
+from softmax_lib._validation.values import (
     check_positive_finite as check_positive_finite,
 )
 from softmax_lib._validation.values import (
@@ -130,6 +133,9 @@ from softmax_lib._validation.values import (
 )
 from softmax_lib._validation.values import (
     check_tolerance as check_tolerance,
+)
+from softmax_lib._validation.values import (
+    check_top_p as check_top_p,
 )
 from softmax_lib._validation.values import (
     check_unit_interval as check_unit_interval,

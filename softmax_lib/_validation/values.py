@@ -164,3 +164,27 @@ def check_tolerance(tol: object) -> float:
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"`tol` must be a finite number > 0; got {value!r}.")
     return value
+
+
+def check_top_p(top_p: object) -> float | None:
+    """Return a nucleus mass in (0, 1], or None."""
+    if top_p is None:
+        return None
+    if isinstance(top_p, bool | np.bool_) or not isinstance(top_p, numbers.Real):
+        raise TypeError(f"`top_p` must be a real number or None; got {top_p!r}.")
+    value = float(top_p)
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"`top_p` must be in (0, 1]; got {value!r}.")
+    return value
+
+
+def check_min_p(min_p: object) -> float | None:
+    """Return a min-p threshold in [0, 1], or None."""
+    if min_p is None:
+        return None
+    if isinstance(min_p, bool | np.bool_) or not isinstance(min_p, numbers.Real):
+        raise TypeError(f"`min_p` must be a real number or None; got {min_p!r}.")
+    value = float(min_p)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"`min_p` must be in [0, 1]; got {value!r}.")
+    return value

@@ -1,6 +1,6 @@
 r"""Softmax, log-softmax, log-sum-exp and hardmax: the numerically careful core.
 
-All three smooth functions share one computation (:func:`_normaliser`): shift by the
+All three smooth functions share one computation (:mod:`softmax_lib._normaliser`): shift by the
 maximum, recover the rounding error of that shift exactly (TwoSum), exponentiate, and
 keep the maximal terms apart from the tail so that ``log1p`` sees the tail at full
 precision. float16 and float32 input is computed in float64 and rounded once at the end.
@@ -12,16 +12,15 @@ wherever that value is undefined (see the table in :func:`softmax`).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from softmax_lib._extended import refine_near_zero
+from softmax_lib._normaliser import apply_where, normaliser, unpack
 from softmax_lib._validation import (
     WIDENED,
     Axis,
-    Prepared,
     check_bool,
     check_choice,
     check_temperature,
@@ -31,82 +30,9 @@ from softmax_lib._validation import (
 __all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
 
 
-def _unpack(p: Prepared) -> tuple[np.ndarray, np.ndarray, tuple[int, ...], bool]:
-    return p.arr, p.work, p.axes, p.empty
-
-
-class Normaliser(NamedTuple):
-    """The pieces of ``log(sum(exp(w / T)))`` over the reduced axes (all with keepdims)."""
-
-    m: np.ndarray  # the maximum
-    finite: np.ndarray  # where m is finite
-    d: np.ndarray  # (w - m) / T, rounded
-    e: np.ndarray | None  # its rounding error (TwoSum), or None when not corrected
-    t: np.ndarray  # exp(d), corrected by e
-    s: np.ndarray  # sum(t)
-    log_s: np.ndarray  # log(s), from the tail with log1p
-
-
-def _normaliser(
-    w: np.ndarray, axes: tuple[int, ...], *, correct: bool = True, temperature: float = 1.0
-):
-    """Return the pieces of ``log(sum(exp(w / temperature)))`` over `axes` (keepdims).
-
-    Returns a :class:`Normaliser`: ``m`` is the maximum, ``finite`` says where ``m`` is
-    finite, ``d + e == w - m`` exactly (TwoSum), ``t ~ exp(w - m)``, ``s = sum(t)`` and
-    ``log_s = log(s)`` computed from the tail with ``log1p``. Rows where ``m`` is not finite
-    hold meaningless values; callers overwrite them.
-
-    With ``correct=False`` the TwoSum correction is skipped and ``e`` is None. That is exact
-    enough when `w` holds float16 or float32 values widened to float64: the rounding error
-    of ``w - m`` is then below ``745 * 2**-53`` relative in ``exp``, far below half a float32
-    ULP. Temporaries are reused in place to save memory traffic.
-
-    A temperature divides the shifted differences, ``(w - m) / T``, never `w` itself: ``w / T``
-    can overflow for finite logits (``1e308 / 0.5``), which is not an infinite logit. Where
-    ``w - m`` itself overflows, ``(w / 2 - m / 2) / T * 2`` is used; a quotient that overflows
-    to ``-inf`` is a difference whose exponential is 0, rightly.
-    """
-    m = np.max(w, axis=axes, keepdims=True)
-    finite = np.isfinite(m)
-    shift = m if finite.all() else np.where(finite, m, 0.0).astype(w.dtype)
-    d = w - shift
-    e = None
-    if correct:
-        # TwoSum (Knuth): e is the exact rounding error of d = w - shift, computed as
-        # e = (w - (d - (d - w))) - (shift + (d - w)), reusing two temporaries.
-        b_virtual = d - w
-        e = np.subtract(d, b_virtual)
-        np.subtract(w, e, out=e)
-        np.add(b_virtual, shift, out=b_virtual)
-        np.subtract(e, b_virtual, out=e)
-        del b_virtual
-        # e is NaN or infinite only where d is infinite (infinite input or an overflowing
-        # difference); there the correction is irrelevant and must not poison the result.
-        np.nan_to_num(e, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    if temperature != 1.0:
-        overflowed = np.isneginf(d) & np.isfinite(w) & finite
-        np.divide(d, temperature, out=d)
-        if e is not None:
-            np.divide(e, temperature, out=e)
-        if overflowed.any():
-            halves = (np.broadcast_to(w, d.shape) / 2 - shift / 2) / temperature * 2
-            d[overflowed] = halves[overflowed]
-    t = np.exp(d)
-    if correct:
-        correction = np.multiply(t, e)
-        t += correction  # exp(d + e) to first order; |e| <= ulp(d) / 2
-        del correction
-    is_max = w == m
-    n_max = np.count_nonzero(is_max, axis=axes, keepdims=True)
-    # The tail (non-maximal terms) is summed on its own, so log1p keeps it when it is tiny.
-    tail = np.sum(t, axis=axes, keepdims=True, where=~is_max)
-    s = n_max + tail
-    log_s = np.log1p(tail + (n_max - 1))
-    return Normaliser(m, finite, d, e, t, s, log_s)
-
-
-def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> NDArray[np.floating]:
+def logsumexp(
+    x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False, where: ArrayLike | None = None
+) -> NDArray[np.floating]:
     r"""Compute ``log(sum(exp(x)))`` along an axis without overflow or lost tails.
 
     The log-sum-exp is the logarithm of the softmax normaliser, so
@@ -125,6 +51,11 @@ def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> NDArr
     keepdims : bool, default: False
         If True, the reduced axes are kept with length one, so the result broadcasts
         against `x`.
+    where : array_like of bool, optional
+        Which entries take part, broadcastable to `x`, with JAX's semantics: a masked entry
+        is treated as a logit of ``-inf`` (even if it is NaN), so it gets probability 0 and
+        log-probability ``-inf``; a row with every entry masked gives ``-inf`` rather than
+        NaN. (Without `where`, a row of ``-inf`` logits gives NaN: no distribution.)
 
     Returns
     -------
@@ -191,22 +122,25 @@ def logsumexp(x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False) -> NDArr
     4.248354e-18
     """
     keepdims = check_bool(keepdims, "keepdims")
-    arr, work, axes, empty = _unpack(prepare(x, axis))
+    arr, work, axes, empty = unpack(prepare(x, axis))
+    work, _ = apply_where(work, where, axes)  # an all-masked row is all -inf: -inf
     if empty:
         shape = tuple(1 if i in axes else n for i, n in enumerate(arr.shape))
         out = np.full(shape, -np.inf, dtype=arr.dtype)
     else:
         # Inside: inf - inf and overflowing differences occur only in rows whose result is
-        # overwritten (non-finite maximum) or correct by construction (see _normaliser).
+        # overwritten (non-finite maximum) or correct by construction (see softmax_lib._normaliser).
         with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-            n = _normaliser(work, axes, correct=arr.dtype not in WIDENED)
+            n = normaliser(work, axes, correct=arr.dtype not in WIDENED)
             out = np.where(n.finite, n.m + n.log_s, n.m)
             m = n.m
         out = refine_near_zero(work, axes, m, out).astype(arr.dtype)
     return out if keepdims else np.squeeze(out, axis=axes)
 
 
-def softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> NDArray[np.floating]:
+def softmax(
+    x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0, where: ArrayLike | None = None
+) -> NDArray[np.floating]:
     r"""Compute the softmax of `x` along an axis: ``exp(x / T)`` normalised to sum to 1.
 
     ``softmax(x) == exp(log_softmax(x))``, computed without overflow and with each
@@ -225,6 +159,11 @@ def softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> NDArr
     temperature : float, default: 1.0
         Finite ``T > 0``; the logits are divided by it. Large ``T`` flattens the
         distribution towards uniform; small ``T`` sharpens it towards :func:`hardmax`.
+    where : array_like of bool, optional
+        Which entries take part, broadcastable to `x`, with JAX's semantics: a masked entry
+        is treated as a logit of ``-inf`` (even if it is NaN), so it gets probability 0 and
+        log-probability ``-inf``; a row with every entry masked gives zeros rather than
+        NaN. (Without `where`, a row of ``-inf`` logits gives NaN: no distribution.)
 
     Returns
     -------
@@ -291,21 +230,26 @@ def softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> NDArr
     array([0.3006, 0.3322, 0.3672])
     """
     temperature = check_temperature(temperature)
-    arr, work, axes, empty = _unpack(prepare(x, axis))
+    arr, work, axes, empty = unpack(prepare(x, axis))
+    work, nothing_left = apply_where(work, where, axes)
     if empty:
         return arr.copy()
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         # See logsumexp: every warning inside comes from a row that is overwritten with NaN
         # or from an underflow whose rounded result (0 or a subnormal) is the right answer.
-        n = _normaliser(work, axes, correct=arr.dtype not in WIDENED, temperature=temperature)
+        n = normaliser(work, axes, correct=arr.dtype not in WIDENED, temperature=temperature)
         t, finite = n.t, n.finite
         t /= n.s
         if not finite.all():
             t = np.where(finite, t, np.nan)
+        if nothing_left is not None:
+            t = np.where(nothing_left, 0.0, t)  # every entry masked: zeros, as in JAX
         return t.astype(arr.dtype, copy=False)
 
 
-def log_softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> NDArray[np.floating]:
+def log_softmax(
+    x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0, where: ArrayLike | None = None
+) -> NDArray[np.floating]:
     r"""Compute the logarithm of the softmax of `x` along an axis, without forming it.
 
     ``log_softmax(x) == x / T - logsumexp(x / T, keepdims=True)``, computed so that neither
@@ -323,6 +267,11 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> N
         element.
     temperature : float, default: 1.0
         Finite ``T > 0``; the logits are divided by it.
+    where : array_like of bool, optional
+        Which entries take part, broadcastable to `x`, with JAX's semantics: a masked entry
+        is treated as a logit of ``-inf`` (even if it is NaN), so it gets probability 0 and
+        log-probability ``-inf``; a row with every entry masked gives ``-inf`` rather than
+        NaN. (Without `where`, a row of ``-inf`` logits gives NaN: no distribution.)
 
     Returns
     -------
@@ -370,18 +319,21 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, *, temperature: float = 1.0) -> N
     array([  0., -inf])
     """
     temperature = check_temperature(temperature)
-    arr, work, axes, empty = _unpack(prepare(x, axis))
+    arr, work, axes, empty = unpack(prepare(x, axis))
+    work, nothing_left = apply_where(work, where, axes)
     if empty:
         return arr.copy()
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         # See logsumexp for why these warnings are silenced.
-        n = _normaliser(work, axes, correct=arr.dtype not in WIDENED, temperature=temperature)
+        n = normaliser(work, axes, correct=arr.dtype not in WIDENED, temperature=temperature)
         d, finite = n.d, n.finite
         d -= n.log_s
         if n.e is not None:
             d += n.e
         if not finite.all():
             d = np.where(finite, d, np.nan)
+        if nothing_left is not None:
+            d = np.where(nothing_left, -np.inf, d)  # every entry masked: -inf, as in JAX
         return d.astype(arr.dtype, copy=False)
 
 
@@ -434,7 +386,7 @@ def hardmax(x: ArrayLike, axis: Axis = -1, *, ties: str = "first") -> NDArray[np
     (array([1., 0., 0.]), array([0.5, 0. , 0.5]))
     """
     ties = check_choice(ties, "ties", ("first", "split"))
-    arr, _, axes, empty = _unpack(prepare(x, axis))
+    arr, _, axes, empty = unpack(prepare(x, axis))
     if empty:
         return arr.copy()
     k = len(axes)

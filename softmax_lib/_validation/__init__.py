@@ -51,6 +51,9 @@ from softmax_lib._validation.arrays import (
     check_same_shape as check_same_shape,
 )
 from softmax_lib._validation.arrays import (
+    check_where as check_where,
+)
+from softmax_lib._validation.arrays import (
     normalize_axis as normalize_axis,
 )
 from softmax_lib._validation.arrays import (

@@ -68,7 +68,8 @@ def as_real_float_array(x: ArrayLike, name: str) -> NDArray[np.floating]:
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(
             f"`{name}` must be a plain array, not a masked array, whose mask NumPy would "
-            "ignore (give masked logits the value -inf instead); got numpy.ma.MaskedArray."
+            "ignore (pass where=~x.mask to softmax, log_softmax or logsumexp, or give masked "
+            "logits the value -inf); got numpy.ma.MaskedArray."
         )
     try:
         arr = np.asarray(x)
@@ -216,3 +217,16 @@ def check_parameter_layout(theta: np.ndarray, n_features: int, n_classes: int) -
             f"`params` must have shape {expected} (W.ravel() of shape ({n_features}, "
             f"{n_classes}), then the bias); got {theta.shape}."
         )
+
+
+def check_where(where: object, shape: tuple) -> np.ndarray:
+    """Return a boolean mask broadcast to `shape` (a read-only view)."""
+    mask = np.asarray(where)
+    if mask.dtype != bool:
+        raise TypeError(f"`where` must be a boolean array; got dtype {mask.dtype}.")
+    try:
+        return np.broadcast_to(mask, shape)
+    except ValueError:
+        raise ValueError(
+            f"`where` must broadcast to the shape of `x`, {shape}; got shape {mask.shape}."
+        ) from None

@@ -1,0 +1,104 @@
+"""The computation softmax, log-softmax and log-sum-exp share: the normaliser of a row.
+
+Shift by the maximum, recover the rounding error of that shift exactly (TwoSum), exponentiate,
+and keep the maximal terms apart from the tail so that ``log1p`` sees the tail at full
+precision; masks (``where=``) enter here as logits of ``-inf``. Used by :mod:`softmax_lib.core`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from softmax_lib._validation import Prepared, check_where
+
+
+def unpack(p: Prepared) -> tuple[np.ndarray, np.ndarray, tuple[int, ...], bool]:
+    return p.arr, p.work, p.axes, p.empty
+
+
+class Normaliser(NamedTuple):
+    """The pieces of ``log(sum(exp(w / T)))`` over the reduced axes (all with keepdims)."""
+
+    m: np.ndarray  # the maximum
+    finite: np.ndarray  # where m is finite
+    d: np.ndarray  # (w - m) / T, rounded
+    e: np.ndarray | None  # its rounding error (TwoSum), or None when not corrected
+    t: np.ndarray  # exp(d), corrected by e
+    s: np.ndarray  # sum(t)
+    log_s: np.ndarray  # log(s), from the tail with log1p
+
+
+def apply_where(work: np.ndarray, where: ArrayLike | None, axes: tuple[int, ...]):
+    """Give masked-out entries the logit -inf; return it and where a whole row is masked.
+
+    Masked entries then take no part in any sum or maximum (a NaN there is ignored too), and
+    get probability exactly 0 and log-probability -inf. Returns ``(work, None)`` when
+    `where` is None.
+    """
+    if where is None:
+        return work, None
+    mask = check_where(where, work.shape)
+    nothing_left = ~np.any(mask, axis=axes, keepdims=True)
+    return np.where(mask, work, -np.inf).astype(work.dtype, copy=False), nothing_left
+
+
+def normaliser(
+    w: np.ndarray, axes: tuple[int, ...], *, correct: bool = True, temperature: float = 1.0
+):
+    """Return the pieces of ``log(sum(exp(w / temperature)))`` over `axes` (keepdims).
+
+    Returns a :class:`Normaliser`: ``m`` is the maximum, ``finite`` says where ``m`` is
+    finite, ``d + e == w - m`` exactly (TwoSum), ``t ~ exp(w - m)``, ``s = sum(t)`` and
+    ``log_s = log(s)`` computed from the tail with ``log1p``. Rows where ``m`` is not finite
+    hold meaningless values; callers overwrite them.
+
+    With ``correct=False`` the TwoSum correction is skipped and ``e`` is None. That is exact
+    enough when `w` holds float16 or float32 values widened to float64: the rounding error
+    of ``w - m`` is then below ``745 * 2**-53`` relative in ``exp``, far below half a float32
+    ULP. Temporaries are reused in place to save memory traffic.
+
+    A temperature divides the shifted differences, ``(w - m) / T``, never `w` itself: ``w / T``
+    can overflow for finite logits (``1e308 / 0.5``), which is not an infinite logit. Where
+    ``w - m`` itself overflows, ``(w / 2 - m / 2) / T * 2`` is used; a quotient that overflows
+    to ``-inf`` is a difference whose exponential is 0, rightly.
+    """
+    m = np.max(w, axis=axes, keepdims=True)
+    finite = np.isfinite(m)
+    shift = m if finite.all() else np.where(finite, m, 0.0).astype(w.dtype)
+    d = w - shift
+    e = None
+    if correct:
+        # TwoSum (Knuth): e is the exact rounding error of d = w - shift, computed as
+        # e = (w - (d - (d - w))) - (shift + (d - w)), reusing two temporaries.
+        b_virtual = d - w
+        e = np.subtract(d, b_virtual)
+        np.subtract(w, e, out=e)
+        np.add(b_virtual, shift, out=b_virtual)
+        np.subtract(e, b_virtual, out=e)
+        del b_virtual
+        # e is NaN or infinite only where d is infinite (infinite input or an overflowing
+        # difference); there the correction is irrelevant and must not poison the result.
+        np.nan_to_num(e, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    if temperature != 1.0:
+        overflowed = np.isneginf(d) & np.isfinite(w) & finite
+        np.divide(d, temperature, out=d)
+        if e is not None:
+            np.divide(e, temperature, out=e)
+        if overflowed.any():
+            halves = (np.broadcast_to(w, d.shape) / 2 - shift / 2) / temperature * 2
+            d[overflowed] = halves[overflowed]
+    t = np.exp(d)
+    if correct:
+        correction = np.multiply(t, e)
+        t += correction  # exp(d + e) to first order; |e| <= ulp(d) / 2
+        del correction
+    is_max = w == m
+    n_max = np.count_nonzero(is_max, axis=axes, keepdims=True)
+    # The tail (non-maximal terms) is summed on its own, so log1p keeps it when it is tiny.
+    tail = np.sum(t, axis=axes, keepdims=True, where=~is_max)
+    s = n_max + tail
+    log_s = np.log1p(tail + (n_max - 1))
+    return Normaliser(m, finite, d, e, t, s, log_s)

@@ -62,6 +62,15 @@ def my_log_softmax(z):
 '''
 
 
+NO_PENALTY_STEP = '''def gradient_step(W, b, X, y, l2, step):
+    """One gradient step that forgets the gradient of the L2 penalty."""
+    N, C = X.shape[0], W.shape[1]
+    P = sl.softmax(X @ W + b)
+    G = (P - np.eye(C)[y]) / N
+    return W - step * (X.T @ G), b - step * G.sum(axis=0)
+'''
+
+
 def _reference(chapter):
     """The teacher's solution of a chapter's graded exercise, markers removed."""
     nb = json.loads((course.ASSIGNMENT_SOURCES / f"{chapter}.ipynb").read_text())
@@ -71,7 +80,7 @@ def _reference(chapter):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Autograde five submissions of two chapters; return the course paths."""
+    """Autograde seven submissions of three chapters; return the course paths."""
     import nbgrader  # noqa: F401  (required: requirements-dev.txt)
 
     if not list(course.ASSIGNMENT_SOURCES.glob("0*.ipynb")):
@@ -85,6 +94,7 @@ def graded(tmp_path_factory):
             "wrong-axis": WRONG_AXIS_SOFTMAX,
         },
         "02-stable-softmax": {"log-of-softmax": LOG_OF_SOFTMAX},
+        "06b-classifier": {"correct": _reference("06b-classifier"), "no-penalty": NO_PENALTY_STEP},
     }
     for chapter, by_student in submissions.items():
         released = json.loads((paths["release"] / chapter / f"{chapter}.ipynb").read_text())
@@ -155,6 +165,18 @@ def test_log_of_softmax_loses_the_stability_points_only(graded):
     assert lost == {"log-softmax-stable"}
     text = feedback(graded, "02-stable-softmax", "log-of-softmax")
     assert "never log(softmax(z))" in text
+
+
+def test_classifier_gradient_step_is_graded(graded):
+    # The chapter added last (file 06b) is in the course, and its tests tell bugs apart:
+    # forgetting the penalty's gradient fails the comparison with the reference step (3
+    # points) but still descends at this small penalty (2 points).
+    correct = scores(graded, "06b-classifier", "correct")
+    assert correct and all(score == top for score, top in correct.values()), correct
+    got = scores(graded, "06b-classifier", "no-penalty")
+    lost = {name for name, (score, top) in got.items() if score < top}
+    assert lost == {"gradient-step-matches"}
+    assert sum(score for score, _ in got.values()) == 2
 
 
 def test_feedback_never_shows_the_reference_solution(graded):

@@ -107,6 +107,20 @@ def _dd_mul(ah, al, bh, bl):
     return _fast_two_sum(p, e + (ah * bl + al * bh))
 
 
+def dd_sum_rows(hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sum double-double rows ``hi + lo`` (shape (rows, n)) pairwise, in double-double.
+
+    The error is below ``ceil(log2 n) * _ADD_ERROR * 2**(-2 p)`` times the sum of the
+    magnitudes (p the significand bits of FT); one vectorised level at a time.
+    """
+    while hi.shape[1] > 1:
+        if hi.shape[1] % 2:
+            hi = np.concatenate([hi, np.zeros_like(hi[:, :1])], axis=1)
+            lo = np.concatenate([lo, np.zeros_like(lo[:, :1])], axis=1)
+        hi, lo = _dd_add(hi[:, 0::2], lo[:, 0::2], hi[:, 1::2], lo[:, 1::2])
+    return hi[:, 0], lo[:, 0]
+
+
 def dd_exp(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """exp(x) as a double-double, for FT values ``_CUT <= x <= 0`` (exact inputs)."""
     ln2, taylor = _constants()
@@ -128,6 +142,36 @@ def dd_exp(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ldexp(ah, ki), np.ldexp(al, ki)
 
 
+def dd_signed_sums(d: np.ndarray, e: np.ndarray, b: np.ndarray, t: np.ndarray):
+    """``sum(b * exp(d + e))`` per row in double-double, and a bound on its error.
+
+    `d` holds float64 (or FT) differences ``<= 0`` and `e` their exact rounding errors
+    (TwoSum); `b` the weights and `t` the terms' ``exp(d) (1 + e)`` in FT, used where
+    ``d < _CUT``. Rows are along axis 1. Returns ``(sum, bound)`` in FT: the sum rounded
+    from double-double, and an absolute bound on its error.
+    """
+    near = d >= _CUT
+    dn = np.where(near, d, 0.0).astype(FT)
+    eh, el = dd_exp(dn)
+    ef = np.where(near, e, 0.0).astype(FT)
+    ph, pl = _two_prod(eh, ef)  # exp(d) * (1 + e), to second order in e
+    eh, el = _dd_add(eh, el, ph, pl + el * ef)
+    bf = b.astype(FT)
+    hi, lo = _two_prod(eh, bf)
+    lo = lo + el * bf
+    far = np.where(near, 0.0, bf * t)
+    hi = np.where(near, hi, far)
+    lo = np.where(near, lo, 0.0)
+    sh, sl = dd_sum_rows(hi, lo)
+    unit = 2.0 ** (-2 * _PRECISION)
+    levels = max(1, math.ceil(math.log2(max(d.shape[1], 2))))
+    second_order = float(np.max(dn.astype(np.float64) ** 2, initial=0.0)) * 2.0**-106
+    per_term = (_EXP_ERROR + 4 + levels * _ADD_ERROR) * unit + second_order
+    u_ft = float(np.finfo(FT).eps) / 2
+    bound = per_term * np.sum(np.abs(hi) * near, axis=1) + 3 * u_ft * np.sum(np.abs(far), axis=1)
+    return sh + sl, bound + u_ft * np.abs(sh)
+
+
 def log_sum_exp_near_zero(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """log(sum(exp(row))) for float64 rows whose result is small beside their maximum.
 
@@ -143,12 +187,7 @@ def log_sum_exp_near_zero(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     eh = np.where(keep, eh, 0.0)
     el = np.where(keep, el, 0.0)
     n_terms = rows.shape[1]
-    while eh.shape[1] > 1:  # pairwise sum, one vectorised level at a time
-        if eh.shape[1] % 2:
-            eh = np.concatenate([eh, np.zeros_like(eh[:, :1])], axis=1)
-            el = np.concatenate([el, np.zeros_like(el[:, :1])], axis=1)
-        eh, el = _dd_add(eh[:, 0::2], el[:, 0::2], eh[:, 1::2], el[:, 1::2])
-    sh, sl = eh[:, 0], el[:, 0]
+    sh, sl = dd_sum_rows(eh, el)
     wh, wl = _dd_add(sh, sl, np.full_like(sh, -1.0), np.zeros_like(sh))  # S - 1
     w = wh + wl
     unit = 2.0 ** (-2 * _PRECISION)

@@ -24,15 +24,24 @@ from softmax_lib._validation import (
     check_bool,
     check_choice,
     check_temperature,
+    check_weights,
+    check_where,
     prepare,
 )
+from softmax_lib._weighted import signed_logsumexp
 
 __all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
 
 
 def logsumexp(
-    x: ArrayLike, axis: Axis = -1, *, keepdims: bool = False, where: ArrayLike | None = None
-) -> NDArray[np.floating]:
+    x: ArrayLike,
+    axis: Axis = -1,
+    *,
+    b: ArrayLike | None = None,
+    return_sign: bool = False,
+    keepdims: bool = False,
+    where: ArrayLike | None = None,
+):
     r"""Compute ``log(sum(exp(x)))`` along an axis without overflow or lost tails.
 
     The log-sum-exp is the logarithm of the softmax normaliser, so
@@ -47,7 +56,16 @@ def logsumexp(
         Real input, typically logits. Integers and booleans are promoted to float64; every
         floating dtype is kept. At least one dimension.
     axis : int, tuple of int or None, default: -1
-        Axis or axes to reduce over; ``None`` reduces over every element.
+        Axis or axes to reduce over; ``None`` reduces over every element. (SciPy's default
+        is None; ours is the last axis, the class axis, like the rest of this package.)
+    b : array_like, optional
+        Weights, broadcast together with `x` (as in SciPy): the result is
+        ``log|sum(b * exp(x))|``. Weights may be negative. A zero weight removes its term,
+        whatever the logit (NaN and ``+inf`` included), as in SciPy.
+    return_sign : bool, default: False
+        If True, return ``(result, sign)``, where `sign` is the sign of the sum: 1, -1, or 0
+        where the sum is exactly zero (then the result is ``-inf``), NaN where it is NaN. If
+        False, a negative sum gives NaN (SciPy's convention).
     keepdims : bool, default: False
         If True, the reduced axes are kept with length one, so the result broadcasts
         against `x`.
@@ -55,21 +73,25 @@ def logsumexp(
         Which entries take part, broadcastable to `x`, with JAX's semantics: a masked entry
         is treated as a logit of ``-inf`` (even if it is NaN), so it gets probability 0 and
         log-probability ``-inf``; a row with every entry masked gives ``-inf`` rather than
-        NaN. (Without `where`, a row of ``-inf`` logits gives NaN: no distribution.)
+        NaN. (Without `where`, a row of ``-inf`` logits gives NaN: no distribution.) With
+        `b`, a masked entry is a weight of zero.
 
     Returns
     -------
-    ndarray
-        The log-sum-exp, with the dtype of `x` (float64 for integer input) and the reduced
-        axes removed (or kept with length one). A 0-d array for 1-d input.
+    ndarray, or (ndarray, ndarray) if `return_sign`
+        The log-sum-exp, with the dtype of `x` (float64 for integer input; with `b`, NumPy's
+        promotion of the two dtypes, float64 if that is an integer type) and the reduced
+        axes removed (or kept with length one). A 0-d array for 1-d input. The sign has
+        the same dtype and shape.
 
     Raises
     ------
     TypeError
-        If `x` is complex, not numeric, `axis` is not an int, tuple or None, or `keepdims`
-        is not a bool.
+        If `x` or `b` is complex, not numeric, `axis` is not an int, tuple or None, or
+        `keepdims` or `return_sign` is not a bool.
     ValueError
-        If `x` is 0-d or `axis` is out of range or repeated.
+        If `x` is 0-d, `b` does not broadcast against `x`, or `axis` is out of range or
+        repeated.
 
     See Also
     --------
@@ -120,8 +142,37 @@ def logsumexp(
 
     >>> float(logsumexp([0.0, -40.0]))
     4.248354e-18
+
+    Weights, and a signed result, ``log|e - e**2|`` (the sum is negative):
+
+    >>> value, sign = logsumexp([1.0, 2.0], b=[1.0, -1.0], return_sign=True)
+    >>> float(value), float(sign)
+    (1.541325, -1.0)
     """
     keepdims = check_bool(keepdims, "keepdims")
+    return_sign = check_bool(return_sign, "return_sign")
+    if b is not None:
+        out, sign, axes = _weighted(x, b, axis, where)
+        if not return_sign:
+            out = np.where(sign < 0, np.nan, out)  # SciPy's convention: no log of a negative
+    else:
+        out, axes = _unweighted(x, axis, where)
+        sign = np.where(np.isneginf(out), 0.0, np.where(np.isnan(out), np.nan, 1.0))
+    if not keepdims:
+        out, sign = np.squeeze(out, axis=axes), np.squeeze(sign, axis=axes)
+    return (out, sign.astype(out.dtype)) if return_sign else out
+
+
+def _weighted(x, b, axis, where):
+    a, w, dtype = check_weights(x, b)
+    _, work, axes, _ = unpack(prepare(a, axis))
+    w = w.astype(work.dtype, copy=False)
+    if where is not None:
+        w = np.where(check_where(where, work.shape), w, 0.0)
+    return *signed_logsumexp(work, w, axes, dtype), axes
+
+
+def _unweighted(x, axis, where):
     arr, work, axes, empty = unpack(prepare(x, axis))
     work, _ = apply_where(work, where, axes)  # an all-masked row is all -inf: -inf
     if empty:
@@ -135,7 +186,7 @@ def logsumexp(
             out = np.where(n.finite, n.m + n.log_s, n.m)
             m = n.m
         out = refine_near_zero(work, axes, m, out).astype(arr.dtype)
-    return out if keepdims else np.squeeze(out, axis=axes)
+    return out, axes
 
 
 def softmax(

@@ -43,3 +43,23 @@ def mp_softmax_naive(row, dps=400):
         e = [mpmath.exp(mpmath.mpf(float(v))) for v in row]
         s = mpmath.fsum(e)
         return [ei / s for ei in e]
+
+
+def _exact(v):
+    num, den = v.as_integer_ratio()  # exact for every float format, long double included
+    return mpmath.mpf(num) / den
+
+
+def mp_signed_lse_naive(a, b, dps=400):
+    """(log|sum(b exp(a))|, sign of the sum) from the definition, in `dps` digits.
+
+    Inputs are read exactly; a zero weight drops its term (SciPy's rule). For finite rows
+    whose sum does not cancel to below 10**-(dps - 50) of its largest term.
+    """
+    with mpmath.workdps(dps):
+        s = mpmath.fsum(
+            _exact(bi) * mpmath.exp(_exact(ai)) for ai, bi in zip(a, b, strict=True) if bi != 0
+        )
+        if s == 0:
+            return mpmath.ninf, 0.0
+        return mpmath.log(abs(s)), float(mpmath.sign(s))

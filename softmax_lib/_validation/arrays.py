@@ -230,3 +230,23 @@ def check_where(where: object, shape: tuple) -> np.ndarray:
         raise ValueError(
             f"`where` must broadcast to the shape of `x`, {shape}; got shape {mask.shape}."
         ) from None
+
+
+def check_weights(x: ArrayLike, b: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.dtype]:
+    """Validate log-sum-exp weights; return `x` and `b` broadcast together, and the dtype.
+
+    The result dtype is NumPy's promotion of the two input dtypes, float64 where that is not
+    a floating dtype (SciPy's rule for ``logsumexp(a, b=b)``).
+    """
+    a = as_real_float_array(x, "x")
+    w = as_real_float_array(b, "b")
+    dtype = np.result_type(np.asarray(x).dtype, np.asarray(b).dtype)
+    if not np.issubdtype(dtype, np.floating):
+        dtype = np.dtype(np.float64)
+    try:
+        a, w = np.broadcast_arrays(a, w)
+    except ValueError:
+        raise ValueError(
+            f"`b` must broadcast against `x`, shape {a.shape}; got shape {w.shape}."
+        ) from None
+    return a.astype(dtype, copy=False), w, dtype

@@ -71,6 +71,13 @@ NO_PENALTY_STEP = '''def gradient_step(W, b, X, y, l2, step):
 '''
 
 
+MINUS_INF_FILL = '''def masked_attention(Q, K, V, mask):
+    """Masks with -inf logits and a plain softmax: a query with no key left gets NaN."""
+    scores = np.where(mask, Q @ K.T / np.sqrt(Q.shape[-1]), -np.inf)
+    return sl.softmax(scores) @ V
+'''
+
+
 def _reference(chapter):
     """The teacher's solution of a chapter's graded exercise, markers removed."""
     nb = json.loads((course.ASSIGNMENT_SOURCES / f"{chapter}.ipynb").read_text())
@@ -80,7 +87,7 @@ def _reference(chapter):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Autograde seven submissions of three chapters; return the course paths."""
+    """Autograde nine submissions of four chapters; return the course paths."""
     import nbgrader  # noqa: F401  (required: requirements-dev.txt)
 
     if not list(course.ASSIGNMENT_SOURCES.glob("0*.ipynb")):
@@ -95,6 +102,7 @@ def graded(tmp_path_factory):
         },
         "02-stable-softmax": {"log-of-softmax": LOG_OF_SOFTMAX},
         "06b-classifier": {"correct": _reference("06b-classifier"), "no-penalty": NO_PENALTY_STEP},
+        "07b-attention": {"correct": _reference("07b-attention"), "minus-inf": MINUS_INF_FILL},
     }
     for chapter, by_student in submissions.items():
         released = json.loads((paths["release"] / chapter / f"{chapter}.ipynb").read_text())
@@ -168,7 +176,7 @@ def test_log_of_softmax_loses_the_stability_points_only(graded):
 
 
 def test_classifier_gradient_step_is_graded(graded):
-    # The chapter added last (file 06b) is in the course, and its tests tell bugs apart:
+    # The classifier chapter (file 06b) is in the course, and its tests tell bugs apart:
     # forgetting the penalty's gradient fails the comparison with the reference step (3
     # points) but still descends at this small penalty (2 points).
     correct = scores(graded, "06b-classifier", "correct")
@@ -177,6 +185,17 @@ def test_classifier_gradient_step_is_graded(graded):
     lost = {name for name, (score, top) in got.items() if score < top}
     assert lost == {"gradient-step-matches"}
     assert sum(score for score, _ in got.values()) == 2
+
+
+def test_attention_with_minus_inf_fill_loses_the_empty_row_points_only(graded):
+    # The attention chapter (file 07b): a plain softmax of -inf logits is right wherever a
+    # key is left, and NaN for a query with none; the hidden tests tell the two apart.
+    correct = scores(graded, "07b-attention", "correct")
+    assert correct and all(score == top for score, top in correct.values()), correct
+    got = scores(graded, "07b-attention", "minus-inf")
+    lost = {name for name, (score, top) in got.items() if score < top}
+    assert lost == {"masked-attention-empty-rows"}
+    assert sum(score for score, _ in got.values()) == 3
 
 
 def test_feedback_never_shows_the_reference_solution(graded):

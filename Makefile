@@ -70,7 +70,7 @@ book: $(STAMP) cache-guard
 # of what it built: the browser suite, the rendered notebooks, and nbgrader grading real
 # submissions (the build is cached, so make book afterwards costs nothing).
 test: $(STAMP) lint browser-deps
-	$(BIN)/python -m pytest -m "not browser and not binder and not built"
+	$(BIN)/python -m pytest -m "not browser and not binder and not built and not pdf"
 	$(MAKE) --no-print-directory book
 	$(BIN)/python -m pytest -m "browser or built" tests/book/test_site.py \
 	  tests/book/test_notebooks.py tests/book/test_grading.py
@@ -95,6 +95,7 @@ pdf: $(STAMP) pdf-deps cache-guard
 	@if grep -q "Missing character" _build/latex/book.log; then \
 	  grep "Missing character" _build/latex/book.log | sort -u; \
 	  echo "make pdf: the fonts lack the characters above"; exit 1; fi
+	$(BIN)/python -m pytest -q -m pdf tests/book/test_pdf.py
 	@echo "The book as a PDF: _build/latex/book.pdf"
 
 pdf-deps:

@@ -48,6 +48,8 @@ BOOK_FILES = [
     "requirements.txt",
     "binder/runtime.txt",
     "tools/__init__.py",
+    "tools/citations.py",
+    "tools/latex.py",
     "tools/launch.py",
     "tools/notebooks.py",
 ]

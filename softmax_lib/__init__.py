@@ -17,6 +17,7 @@ The top level holds the numerically careful core; submodules hold the rest:
 * :mod:`softmax_lib.sampling`: next-token sampling with temperature, top-k, top-p and min-p.
 * :mod:`softmax_lib.streaming`: the online normaliser, blockwise softmax and attention.
 * :mod:`softmax_lib.checks`: self-checks for students' own implementations.
+* :mod:`softmax_lib.interactive`: figures with a slider for the book's pages (needs Plotly).
 * :mod:`softmax_lib.symbolic` (imports SymPy; not imported here): the symbolic objects the
   book's derivations are proved with.
 """
@@ -27,6 +28,7 @@ from softmax_lib import (
     classifier,
     gradients,
     information,
+    interactive,
     losses,
     relatives,
     sampling,
@@ -48,6 +50,7 @@ __all__ = [
     "gradients",
     "hardmax",
     "information",
+    "interactive",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",

@@ -258,6 +258,7 @@ def _unique_assets(context) -> None:
 
 
 def _last_on_page(app, pagename, templatename, context, doctree):
+    _plotly_script(context)
     _unique_assets(context)
 
 
@@ -304,6 +305,38 @@ def _page(app, pagename, templatename, context, doctree):
             download.write_text(text)
 
 
+PLOTLY_JS = "plotly.min.js"
+
+
+def _plotly_script(context) -> None:
+    """Load Plotly on the pages that hold an interactive figure, from the site itself.
+
+    The figures (softmax_lib.interactive) draw themselves with an inline script that needs
+    ``Plotly``; a plain script tag at the top of the page's body loads it first, and only on
+    those pages (it is large). The file is copied from the installed plotly package.
+    """
+    body = context.get("body", "")
+    if 'class="interactive-figure"' in body:
+        src = context["pathto"](f"_static/{PLOTLY_JS}", 1)
+        context["body"] = f'<script src="{src}"></script>\n{body}'
+
+
+def _copy_plotly(app, exception):
+    """Serve plotly.min.js from _static, taken from the installed plotly package."""
+    if exception or app.builder.format != "html":
+        return
+    try:
+        import plotly
+    except ImportError:  # no interactive figure can have been drawn either
+        return
+    source = Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
+    target = Path(app.outdir) / "_static" / PLOTLY_JS
+    if source.exists() and not target.exists():
+        import shutil
+
+        shutil.copyfile(source, target)
+
+
 def _favicon_ico(app, exception):
     """Write /favicon.ico, drawn like ``_static/favicon.svg``.
 
@@ -344,4 +377,5 @@ def setup(app):
     # After every other extension has added its scripts to the page.
     app.connect("html-page-context", _last_on_page, priority=1000)
     app.connect("build-finished", _favicon_ico)
+    app.connect("build-finished", _copy_plotly)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -51,6 +51,9 @@ from softmax_lib._validation.arrays import (
     check_same_shape as check_same_shape,
 )
 from softmax_lib._validation.arrays import (
+    check_slider_values as check_slider_values,
+)
+from softmax_lib._validation.arrays import (
     check_weights as check_weights,
 )
 from softmax_lib._validation.arrays import (

@@ -250,3 +250,20 @@ def check_weights(x: ArrayLike, b: ArrayLike) -> tuple[np.ndarray, np.ndarray, n
             f"`b` must broadcast against `x`, shape {a.shape}; got shape {w.shape}."
         ) from None
     return a.astype(dtype, copy=False), w, dtype
+
+
+def check_slider_values(values: np.ndarray, n_categories: int, steps: np.ndarray, active: object):
+    """Check the precomputed bars of an interactive figure: shape (steps, categories), finite."""
+    if steps.ndim != 1 or steps.size == 0:
+        raise ValueError(f"`steps` must be a non-empty 1-d array; got shape {steps.shape}.")
+    if values.shape != (steps.size, n_categories):
+        raise ValueError(
+            f"`values` must have shape (len(steps), len(categories)) = "
+            f"{(steps.size, n_categories)}; got {values.shape}."
+        )
+    if not np.isfinite(values).all():
+        raise ValueError("`values` must be finite; got NaN or infinity.")
+    if isinstance(active, bool) or not isinstance(active, int | np.integer):
+        raise TypeError(f"`active` must be an int; got {type(active).__name__}.")
+    if not 0 <= active < steps.size:
+        raise ValueError(f"`active` must be a step index in [0, {steps.size}); got {active}.")

@@ -15,7 +15,8 @@ import pytest
 import yaml
 from helpers import unavailable
 
-from softmax_lib import logsumexp, softmax
+from softmax_lib import logsumexp, sigmoid, softmax
+from softmax_lib.information import cross_entropy_between, entropy, kl_divergence
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
@@ -424,3 +425,89 @@ def test_the_search_shortcut_the_how_to_page_names_opens_search(visit):
     assert not v.page.evaluate(dialog)
     v.page.keyboard.press("Control+k")
     v.page.wait_for_function(dialog)
+
+
+@pytest.mark.parametrize("width", [PHONE, 1280])
+def test_front_page_says_what_and_for_whom_and_where_to_start_above_the_fold(visit, width):
+    v = visit("intro.html", width=width)
+    height = v.page.viewport_size["height"]
+    start = v.page.locator("a.sd-btn[href$='chapters/01-softmax.html']")
+    assert start.count() == 1 and start.is_visible()
+    box = start.bounding_box()
+    assert box["y"] + box["height"] <= height, "the start button needs scrolling to be seen"
+    text = v.page.locator("article").inner_text()
+    assert "An executable textbook" in text and "For students" in text
+    assert "teachers" in text and "CC BY" in text and "MIT" in text
+    start.click()
+    v.page.wait_for_url("**/chapters/01-softmax.html")
+
+
+# Interactive figures (softmax_lib.interactive): Plotly, served by the site, redraws the bars
+# that softmax_lib computed at build time for each slider position. The tests drag the slider
+# as a reader would and compare the plotted values with softmax_lib, recomputed here.
+SLIDERS = {
+    # figure id on its page: how the plotted values follow from the figure's own labels
+    ("chapters/01-softmax.html", "slider-temperature"): "temperature",
+    ("chapters/03-sigmoid.html", "slider-sigmoid"): "sigmoid",
+    ("chapters/04-entropy.html", "slider-information"): "information",
+}
+
+
+def _figure_state(v, name):
+    return v.page.evaluate(
+        """name => { const gd = document.getElementById(name);
+            const s = gd.layout.sliders[0];
+            return {y: gd.data[0].y, x: gd.data[0].x, active: s.active, meta: gd.layout.meta,
+                    value: s.steps[s.active].value, n: s.steps.length}; }""",
+        name,
+    )
+
+
+def _expected(kind, state):
+    if kind == "temperature":
+        logits = [float(re.search(r"logit (\S+)\)", label).group(1)) for label in state["x"]]
+        return softmax(np.array(logits), temperature=float(state["value"]))
+    if kind == "sigmoid":
+        x = float(state["value"])
+        pair = softmax(np.array([x, 0.0]))
+        return [pair[0], sigmoid(x), pair[1], sigmoid(-x)]
+    if kind == "information":
+        p, q1 = np.array(state["meta"]["p"]), float(state["value"])
+        q = np.array([q1, 1 - q1])
+        return [entropy(p), cross_entropy_between(p, q), kl_divergence(p, q), kl_divergence(q, p)]
+    raise AssertionError(kind)
+
+
+def _drag_grip(v, name, fraction):
+    """Drag the slider's grip to a fraction of its rail, with the mouse."""
+    figure = v.page.locator(f"#{name}")
+    figure.scroll_into_view_if_needed()
+    rail = figure.locator("rect.slider-rail-rect").bounding_box()
+    grip = figure.locator("rect.slider-grip-rect").bounding_box()
+    v.page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
+    v.page.mouse.down()
+    v.page.mouse.move(rail["x"] + fraction * rail["width"], grip["y"] + grip["height"] / 2, steps=8)
+    v.page.mouse.up()
+
+
+@pytest.mark.parametrize(("page", "name"), list(SLIDERS), ids=lambda x: x)
+def test_sliders_move_to_the_values_softmax_lib_computes_offline(visit, server, page, name):
+    kind = SLIDERS[page, name]
+    v = visit(page)
+    v.page.wait_for_function("name => !!document.getElementById(name)?.data", arg=name)
+    assert v.page.locator(f"#{name}-fallback").count() == 0  # Plotly loaded: no fallback text
+    start = _figure_state(v, name)
+    np.testing.assert_allclose(start["y"], _expected(kind, start), rtol=1e-15)
+    seen = [start["active"]]
+    for fraction in (1.0, 0.0, 0.5):
+        _drag_grip(v, name, fraction)
+        state = _figure_state(v, name)
+        np.testing.assert_allclose(state["y"], _expected(kind, state), rtol=1e-15)
+        seen.append(state["active"])
+    assert seen[1] == start["n"] - 1 and seen[2] == 0, seen  # the ends were reached
+    assert len(set(seen)) >= 3
+    outside = [u for u in v.requests if not u.startswith(server) and not u.startswith("data:")]
+    assert outside == [] and v.console_errors == []
+    assert any(u.endswith("/_static/plotly.min.js") for u in v.requests)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    v.page.locator(f"#{name}").screenshot(path=str(SHOTS / f"slider-{name}.png"))

@@ -1,0 +1,138 @@
+"""Interactive figures for the book's pages: a bar chart with a slider, drawn by Plotly.
+
+The values are computed in Python (by the caller, with `softmax_lib`) for every position of the
+slider, so the figure needs no server: moving the slider only swaps precomputed bars. The
+figure object shows itself three ways, whichever the viewer understands:
+
+* ``text/html``: a ``<div>`` and a script that draws it with a ``Plotly`` already loaded by the
+  page (the book's website serves ``plotly.min.js`` itself, so nothing is fetched from the
+  internet); where ``Plotly`` is missing, a sentence says where the figure can be moved;
+* ``application/vnd.plotly.v1+json``: the figure for JupyterLab's Plotly renderer;
+* ``text/plain``: that sentence again.
+
+Plotly is imported only when a figure is made (``pip install plotly``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from softmax_lib._validation import check_slider_values
+
+__all__ = ["InteractiveFigure", "slider_bars"]
+
+_FALLBACK = (
+    "Interactive figure: move its slider on the book's website, or run this cell in JupyterLab."
+)
+
+
+class InteractiveFigure:
+    """A Plotly figure with the three representations described in the module docstring."""
+
+    def __init__(self, figure, alt: str, name: str) -> None:
+        self.figure = figure
+        self.alt = alt
+        self.name = name
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        div = self.figure.to_html(
+            include_plotlyjs=False,
+            full_html=False,
+            div_id=self.name,
+            config={"displaylogo": False, "responsive": True},
+        )
+        fallback_id = f"{self.name}-fallback"
+        page = (
+            f'<div class="interactive-figure" role="img" aria-label="{html.escape(self.alt)}">'
+            f'<p id="{fallback_id}">{html.escape(_FALLBACK)}</p>'
+            f"<script>if (window.Plotly) document.getElementById({json.dumps(fallback_id)})"
+            f".remove();</script>{div}</div>"
+        )
+        return {
+            "text/html": page,
+            "application/vnd.plotly.v1+json": self.figure.to_plotly_json(),
+            "text/plain": _FALLBACK,
+        }
+
+
+def slider_bars(
+    categories: Sequence[str],
+    steps: ArrayLike,
+    values: ArrayLike,
+    *,
+    name: str,
+    alt: str,
+    step_label: str = "",
+    y_label: str = "",
+    y_range: tuple[float, float] | None = None,
+    active: int = 0,
+    meta: dict | None = None,
+) -> InteractiveFigure:
+    """Return bars of ``values[k]`` over `categories`, with a slider choosing the step ``k``.
+
+    Parameters
+    ----------
+    categories : sequence of str
+        The labels of the bars (length ``C``).
+    steps : array_like, shape (K,)
+        The value of the slider at each step (a temperature, a logit, ...), shown as its label.
+    values : array_like, shape (K, C)
+        The height of every bar at every step, computed beforehand.
+    name : str
+        The HTML id of the figure (unique on its page); the browser tests find it by this id.
+    alt : str
+        What the figure shows, for readers who cannot see it (``aria-label``).
+    step_label : str
+        The slider's caption, such as ``"T = "``.
+    y_label : str
+        The label of the vertical axis.
+    y_range : (float, float), optional
+        Fixed limits of the vertical axis, so that bars can be compared across steps.
+    active : int
+        The step shown first.
+    meta : dict, optional
+        Parameters of the figure that its labels do not show (stored as Plotly's
+        ``layout.meta``, where tests and scripts can read them).
+
+    Returns
+    -------
+    InteractiveFigure
+        Displayed as an interactive chart on the website and in JupyterLab.
+    """
+    import plotly.graph_objects as go
+
+    steps_arr = np.asarray(steps, dtype=float)
+    heights = np.asarray(values, dtype=float)
+    check_slider_values(heights, len(categories), steps_arr, active)
+    labels = [f"{s:.3g}" for s in steps_arr]
+    figure = go.Figure(
+        go.Bar(x=list(categories), y=heights[active].tolist(), marker_color="#1f77b4"),
+        layout={
+            "yaxis": {"title": {"text": y_label}, "range": list(y_range) if y_range else None},
+            "margin": {"l": 60, "r": 20, "t": 20, "b": 40},
+            "height": 360,
+            "meta": meta or {},
+            "sliders": [
+                {
+                    "active": active,
+                    "currentvalue": {"prefix": step_label},
+                    "pad": {"t": 40},
+                    "steps": [
+                        {
+                            "label": label,
+                            "value": repr(float(step)),  # the exact step, for tests
+                            "method": "restyle",
+                            "args": [{"y": [row.tolist()]}],
+                        }
+                        for label, step, row in zip(labels, steps_arr, heights, strict=True)
+                    ],
+                }
+            ],
+        },
+    )
+    return InteractiveFigure(figure, alt, name)

@@ -17,6 +17,7 @@ from helpers import unavailable
 
 from softmax_lib import logsumexp, sigmoid, softmax
 from softmax_lib.information import cross_entropy_between, entropy, kl_divergence
+from softmax_lib.stability import float_format
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
@@ -448,6 +449,7 @@ def test_front_page_says_what_and_for_whom_and_where_to_start_above_the_fold(vis
 SLIDERS = {
     # figure id on its page: how the plotted values follow from the figure's own labels
     ("chapters/01-softmax.html", "slider-temperature"): "temperature",
+    ("chapters/02-stable-softmax.html", "slider-overflow"): "overflow",
     ("chapters/03-sigmoid.html", "slider-sigmoid"): "sigmoid",
     ("chapters/04-entropy.html", "slider-information"): "information",
 }
@@ -467,6 +469,9 @@ def _expected(kind, state):
     if kind == "temperature":
         logits = [float(re.search(r"logit (\S+)\)", label).group(1)) for label in state["x"]]
         return softmax(np.array(logits), temperature=float(state["value"]))
+    if kind == "overflow":
+        x = float(state["value"])
+        return [np.log10(float_format(f).max) - x * np.log10(np.e) for f in state["x"]]
     if kind == "sigmoid":
         x = float(state["value"])
         pair = softmax(np.array([x, 0.0]))

@@ -97,10 +97,10 @@ def test_cells_on_the_page_run_without_the_removed_ones(path):
 # The chapters written before this rule still have wider lines: their counts may only fall.
 CODE_COLUMNS = 79
 WIDE_CODE_LINES_LEFT = {
-    "01-softmax": 12,
-    "02-stable-softmax": 25,
-    "03-sigmoid": 27,
-    "04-entropy": 20,
+    "01-softmax": 10,
+    "02-stable-softmax": 24,
+    "03-sigmoid": 24,
+    "04-entropy": 18,
     "05-gradients": 35,
     "06-frameworks": 50,
     "06b-classifier": 33,

@@ -262,6 +262,33 @@ def _last_on_page(app, pagename, templatename, context, doctree):
     _unique_assets(context)
 
 
+def _cache_path(app) -> Path:
+    configured = getattr(app.config, "nb_execution_cache_path", "") or ""
+    return Path(configured) if configured else Path(app.outdir).parent / ".jupyter_cache"
+
+
+def with_cached_outputs(notebook: dict, cache_path: Path) -> dict:
+    """Return `notebook` with its outputs, taken from the execution cache if it has none.
+
+    MyST-NB (1.4.0) writes ``_build/jupyter_execute/<page>.ipynb`` without outputs when a
+    page's outputs came from the jupyter-cache rather than from executing it (it writes the
+    notebook it read, not the merged one), so a rebuild that reuses the cache would render
+    notebooks without outputs. Remove this when MyST-NB writes the merged notebook.
+    """
+    code = [c for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
+    if not code or any(c.get("outputs") for c in code) or not cache_path.is_dir():
+        return notebook
+    import nbformat
+    from jupyter_cache import get_cache
+
+    node = nbformat.reads(json.dumps(notebook), as_version=4)
+    try:
+        _, merged = get_cache(str(cache_path)).merge_match_into_notebook(node)
+    except KeyError:  # not in the cache: the page was executed, and had no outputs
+        return notebook
+    return json.loads(nbformat.writes(merged))
+
+
 def _page(app, pagename, templatename, context, doctree):
     options = app.config.html_theme_options
     url, branch = options["repository_url"], options["repository_branch"]
@@ -281,7 +308,7 @@ def _page(app, pagename, templatename, context, doctree):
 
     glue_file = executed.with_suffix(".glue.json")
     glue = json.loads(glue_file.read_text()) if glue_file.exists() else {}
-    source = json.loads(executed.read_text())
+    source = with_cached_outputs(json.loads(executed.read_text()), _cache_path(app))
     for key in ("jupytext", "source_map"):
         source.get("metadata", {}).pop(key, None)
     site = site_url(url)

@@ -373,6 +373,10 @@ class _Renderer:
             return [_Event("md", _quote(f"**{title}**\n\n{inner}"))]
         if name in ("code-block", "code", "sourcecode"):
             return [_Event("md", f"```{d.arg}\n{d.body}\n```")]
+        if name == "button-ref":  # sphinx-design's button: a link in bold
+            kind = d.options.get("ref-type", "ref")
+            link = self.resolver.xref(kind, d.arg.strip(), self.inline(d.body.strip()) or None)
+            return [_Event("md", f"**{link}**")]
         if name == "tableofcontents":
             url = self.opts.site_url + "/index.html" if self.opts.site_url else "index.html"
             return [_Event("md", f"The contents are on [the book's front page]({url}).")]

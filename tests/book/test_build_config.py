@@ -1,5 +1,6 @@
 """The promises of the build, checked in its configuration files."""
 
+import json
 import os
 import re
 import shutil
@@ -178,3 +179,34 @@ def test_launch_repository_resolution(monkeypatch, tmp_path):
     assert launch.colab_url("https://github.com/o/n", "chapters/01-softmax") == (
         "https://colab.research.google.com/github/o/n/blob/notebooks/chapters/01-softmax.ipynb"
     )
+
+
+def test_rendered_notebook_keeps_outputs_when_the_page_came_from_the_cache(tmp_path):
+    """Regression: a rebuild that reused the execution cache rendered notebooks without outputs."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    from tools import launch
+
+    def notebook(outputs):
+        cell = nbformat.v4.new_code_cell(
+            "1 + 1", outputs=outputs, execution_count=1 if outputs else None
+        )
+        return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"), cell])
+
+    result = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)]
+    cache = tmp_path / "cache"
+    get_cache(str(cache)).cache_notebook_bundle(
+        CacheBundleIn(notebook(result), str(tmp_path / "page.md")), check_validity=False
+    )
+    as_written = json.loads(nbformat.writes(notebook([])))  # what MyST-NB writes on a cache hit
+    restored = launch.with_cached_outputs(as_written, cache)
+    assert "".join(restored["cells"][1]["outputs"][0]["data"]["text/plain"]) == "2"
+    assert "".join(restored["cells"][0]["source"]) == "# T"
+    # Not in the cache, or no cache at all: the notebook is left as it is.
+    other = json.loads(
+        nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("2")]))
+    )
+    assert launch.with_cached_outputs(other, cache) == other
+    assert launch.with_cached_outputs(as_written, tmp_path / "none") == as_written

@@ -94,19 +94,7 @@ def test_cells_on_the_page_run_without_the_removed_ones(path):
 
 
 # Code the reader sees must fit the code box (about 80 columns) instead of being cut off.
-# The chapters written before this rule still have wider lines: their counts may only fall.
 CODE_COLUMNS = 79
-WIDE_CODE_LINES_LEFT = {
-    "01-softmax": 10,
-    "02-stable-softmax": 24,
-    "03-sigmoid": 24,
-    "04-entropy": 18,
-    "05-gradients": 35,
-    "06-frameworks": 50,
-    "06b-classifier": 33,
-    "07-limits": 20,
-    "08-fast-softmax": 34,
-}
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -118,6 +106,4 @@ def test_visible_code_fits_the_code_box(path):
         for line in cell.source.splitlines()
         if len(line) > CODE_COLUMNS
     ]
-    allowed = WIDE_CODE_LINES_LEFT.get(path.stem, 0)
-    assert len(wide) <= allowed, "\n".join(wide)
-    assert len(wide) == allowed, f"fewer wide lines now: lower {path.stem}'s count to {len(wide)}"
+    assert not wide, "\n".join(wide)

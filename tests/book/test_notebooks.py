@@ -6,6 +6,7 @@ Colab, Binder, assignments) and checks what a plain Jupyter front end would show
 """
 
 import json
+import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -137,6 +138,12 @@ def test_tabs_admonitions_and_definition_lists_become_plain_markdown():
     assert "> **Note**\n>\n> A note." in text
     assert "**Binder**" in text and ": Opens" not in text
     assert notebooks.raw_myst(render(nb(("markdown", source)))) == []
+
+
+def test_button_ref_becomes_a_bold_link():
+    source = "```{button-ref} sec-a\n:color: primary\n\nStart reading\n```"
+    text = markdown(render(nb(("markdown", source))))
+    assert text.strip() == "**[Start reading](https://site/x.html#sec-a)**"
 
 
 def test_unknown_myst_fails_loudly():
@@ -294,6 +301,37 @@ def test_editions_differ_exactly_in_their_solutions():
             if "nbgrader" in c["metadata"]
         ]
         assert len(ids) == len(set(ids))
+
+
+# A float repr that shows decimal noise (0.8000000000000002, 9.999999999999999e-06), or a
+# NumPy 2 scalar repr: output a reader should never have to squint at.
+REPR_NOISE = re.compile(
+    r"(?<![\w.])-?\d+\.\d*(?:0{6,}|9{6,})\d{1,3}(?:e[-+]?\d+)?(?![\w.])|np\.float\d+\("
+)
+
+
+def test_repr_noise_detector_can_fail():
+    noisy = "(0.8000000000000002, 9.999999999999999e-06, np.float64(0.5))"
+    assert REPR_NOISE.findall(noisy) == [
+        "0.8000000000000002",
+        "9.999999999999999e-06",
+        "np.float64(",
+    ]
+    assert not REPR_NOISE.findall("1.6094379124341005 1e-05 0.5 2.220446049250313e-16 1000000")
+
+
+@pytest.mark.built
+def test_outputs_are_free_of_repr_noise():
+    _built()
+    found = []
+    for chapter in sorted((BUILT / "teacher" / "chapters").glob("0*.ipynb")):
+        cells = json.loads(chapter.read_text())["cells"]
+        outputs = [out for cell in cells for out in cell.get("outputs", [])]
+        assert outputs, chapter.name  # the rendered notebooks carry their outputs
+        for out in outputs:
+            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            found += [(chapter.stem, hit) for hit in REPR_NOISE.findall(text)]
+    assert not found, found
 
 
 def test_edition_passages():

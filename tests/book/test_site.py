@@ -448,6 +448,7 @@ def test_front_page_says_what_and_for_whom_and_where_to_start_above_the_fold(vis
 # as a reader would and compare the plotted values with softmax_lib, recomputed here.
 SLIDERS = {
     # figure id on its page: how the plotted values follow from the figure's own labels
+    ("intro.html", "slider-front"): "temperature",
     ("chapters/01-softmax.html", "slider-temperature"): "temperature",
     ("chapters/02-stable-softmax.html", "slider-overflow"): "overflow",
     ("chapters/03-sigmoid.html", "slider-sigmoid"): "sigmoid",

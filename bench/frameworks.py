@@ -24,6 +24,27 @@ def _softmax_lib():
     }
 
 
+def _softmax_lib_numpy():
+    """softmax_lib with its fused kernels switched off: the NumPy path, for comparison."""
+
+    def numpy_path(fn):
+        def run(x, t):
+            before = os.environ.get("SOFTMAX_LIB_NUMBA")
+            os.environ["SOFTMAX_LIB_NUMBA"] = "0"
+            try:
+                return fn(x, t)
+            finally:
+                if before is None:
+                    del os.environ["SOFTMAX_LIB_NUMBA"]
+                else:
+                    os.environ["SOFTMAX_LIB_NUMBA"] = before
+
+        return run
+
+    prepare, fns = _softmax_lib()
+    return prepare, {name: numpy_path(fn) for name, fn in fns.items()}
+
+
 def _scipy():
     return lambda x: x, {
         "softmax": lambda x, t: sp.softmax(x, axis=-1),
@@ -88,7 +109,7 @@ def _tensorflow():
 
 def available():
     """Return {framework: (prepare, {function: run})} for the installed frameworks."""
-    out = {"softmax_lib": _softmax_lib(), "scipy": _scipy()}
+    out = {"softmax_lib": _softmax_lib(), "numpy path": _softmax_lib_numpy(), "scipy": _scipy()}
     for name, factory in (("torch", _torch), ("jax", _jax), ("tensorflow", _tensorflow)):
         try:
             out[name] = factory()

@@ -3,12 +3,15 @@
 Run:  .venv/bin/python bench/speed.py            (a few minutes; single-threaded everywhere)
 
 Each repetition times every implementation once, in turn, so machine noise hits all alike.
+softmax_lib runs its fused kernels (numba); the "numpy path" column is softmax_lib with them
+switched off (SOFTMAX_LIB_NUMBA=0). The last section is the kernels' first-call cost.
 For each function, shape and dtype the table shows softmax_lib's median time, its ratio to
 each other library's median (below 1 means softmax_lib is faster), its time as a multiple of
 the memory-bandwidth bound (input read and output written once, at the measured copy
 bandwidth), and its peak extra memory as a multiple of the input size (tracemalloc).
 """
 
+import os
 import time
 import tracemalloc
 
@@ -117,6 +120,24 @@ def near_zero(repeats=5, shape=(100, 1000)):
     )
 
 
+def first_call():
+    """What the fused kernels cost before their first result, each in a fresh process."""
+    import subprocess
+    import sys
+
+    code = "from softmax_lib._dispatch import warm; print(warm())"
+    print("\nfirst call of the fused kernels (six: three functions, float32 and float64):")
+    for label, env in (
+        ("compiled (no cache)", {"SOFTMAX_LIB_NUMBA_CACHE": "0"}),
+        ("from the cache", {}),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True
+        )
+        print(f"  {label:22} {float(out.stdout):6.2f} s")
+
+
 if __name__ == "__main__":
     main()
     near_zero()
+    first_call()

@@ -23,6 +23,8 @@ from fractions import Fraction
 import numpy as np
 
 from softmax_lib._extended import FT, dd_signed_sums
+from softmax_lib._normaliser import unpack
+from softmax_lib._validation import check_weights, check_where, prepare
 
 _U_FT = float(np.finfo(FT).eps) / 2  # unit roundoff of the summing format
 
@@ -181,3 +183,13 @@ def signed_logsumexp(
 def _parse(text: str, dtype: np.dtype):
     """Round a decimal string of 40 digits once to `dtype` (any binary format <= 113 bits)."""
     return dtype.type(text) if dtype != np.float16 else np.float16(np.float64(text))
+
+
+def weighted_logsumexp(x, b, axis, where):
+    """``(log|sum(b * exp(x))|, its sign, axes)`` for :func:`softmax_lib.logsumexp` (keepdims)."""
+    a, w, dtype = check_weights(x, b)
+    _, work, axes, _ = unpack(prepare(a, axis))
+    w = w.astype(work.dtype, copy=False)
+    if where is not None:
+        w = np.where(check_where(where, work.shape), w, 0.0)
+    return *signed_logsumexp(work, w, axes, dtype), axes

@@ -1,12 +1,12 @@
 r"""Softmax, log-softmax, log-sum-exp and hardmax: the numerically careful core.
 
-All three smooth functions share one computation (:mod:`softmax_lib._normaliser`): shift by the
-maximum, recover the rounding error of that shift exactly (TwoSum), exponentiate, and
-keep the maximal terms apart from the tail so that ``log1p`` sees the tail at full
-precision. float16 and float32 input is computed in float64 and rounded once at the end.
-
-Special values follow one policy, the value of the formula in the extended reals, with NaN
-wherever that value is undefined (see the table in :func:`softmax`).
+All three smooth functions share one computation: shift by the maximum, recover the rounding
+error of that shift exactly (TwoSum), exponentiate, and sum the terms with the tail apart, so
+that ``log1p`` sees it at full precision. float16 and float32 input is computed in float64 and
+rounded once. float32 and float64 rows without a temperature go through fused kernels
+when numba is installed (:mod:`softmax_lib._dispatch`); the rest through NumPy
+(:mod:`softmax_lib._normaliser`). Special values follow one policy, the value of the formula
+in the extended reals, with NaN where it is undefined (see the table in :func:`softmax`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from softmax_lib._dispatch import fused
 from softmax_lib._extended import refine_near_zero
 from softmax_lib._normaliser import apply_where, normaliser, unpack
 from softmax_lib._validation import (
@@ -24,11 +25,9 @@ from softmax_lib._validation import (
     check_bool,
     check_choice,
     check_temperature,
-    check_weights,
-    check_where,
     prepare,
 )
-from softmax_lib._weighted import signed_logsumexp
+from softmax_lib._weighted import weighted_logsumexp
 
 __all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
 
@@ -152,7 +151,7 @@ def logsumexp(
     keepdims = check_bool(keepdims, "keepdims")
     return_sign = check_bool(return_sign, "return_sign")
     if b is not None:
-        out, sign, axes = _weighted(x, b, axis, where)
+        out, sign, axes = weighted_logsumexp(x, b, axis, where)
         if not return_sign:
             out = np.where(sign < 0, np.nan, out)  # SciPy's convention: no log of a negative
     else:
@@ -163,29 +162,23 @@ def logsumexp(
     return (out, sign.astype(out.dtype)) if return_sign else out
 
 
-def _weighted(x, b, axis, where):
-    a, w, dtype = check_weights(x, b)
-    _, work, axes, _ = unpack(prepare(a, axis))
-    w = w.astype(work.dtype, copy=False)
-    if where is not None:
-        w = np.where(check_where(where, work.shape), w, 0.0)
-    return *signed_logsumexp(work, w, axes, dtype), axes
-
-
-def _unweighted(x, axis, where):
+def _unweighted(x, axis, where, fast=True):
+    if fast:  # the fused kernel; the NumPy path below for the rows it leaves
+        lse = lambda rows: _unweighted(rows, -1, None, False)[0][:, 0]  # noqa: E731
+        done = fused("logsumexp", x, axis, lse, where)
+        if done is not None:
+            return done
     arr, work, axes, empty = unpack(prepare(x, axis))
     work, _ = apply_where(work, where, axes)  # an all-masked row is all -inf: -inf
     if empty:
         shape = tuple(1 if i in axes else n for i, n in enumerate(arr.shape))
         out = np.full(shape, -np.inf, dtype=arr.dtype)
     else:
-        # Inside: inf - inf and overflowing differences occur only in rows whose result is
-        # overwritten (non-finite maximum) or correct by construction (see softmax_lib._normaliser).
+        # inf - inf and overflows occur only in rows overwritten or right by construction.
         with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
             n = normaliser(work, axes, correct=arr.dtype not in WIDENED)
             out = np.where(n.finite, n.m + n.log_s, n.m)
-            m = n.m
-        out = refine_near_zero(work, axes, m, out).astype(arr.dtype)
+        out = refine_near_zero(work, axes, n.m, out).astype(arr.dtype)
     return out, axes
 
 
@@ -281,6 +274,11 @@ def softmax(
     array([0.3006, 0.3322, 0.3672])
     """
     temperature = check_temperature(temperature)
+    done = fused("softmax", x, axis, _softmax, where) if temperature == 1.0 else None
+    return done if done is not None else _softmax(x, axis, temperature, where)
+
+
+def _softmax(x, axis=-1, temperature=1.0, where=None):  # the NumPy path
     arr, work, axes, empty = unpack(prepare(x, axis))
     work, nothing_left = apply_where(work, where, axes)
     if empty:
@@ -370,6 +368,11 @@ def log_softmax(
     array([  0., -inf])
     """
     temperature = check_temperature(temperature)
+    done = fused("log_softmax", x, axis, _log_softmax, where) if temperature == 1.0 else None
+    return done if done is not None else _log_softmax(x, axis, temperature, where)
+
+
+def _log_softmax(x, axis=-1, temperature=1.0, where=None):  # the NumPy path
     arr, work, axes, empty = unpack(prepare(x, axis))
     work, nothing_left = apply_where(work, where, axes)
     if empty:

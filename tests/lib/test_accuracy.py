@@ -13,6 +13,9 @@ from softmax_lib import cross_entropy, log_softmax, logsumexp, softmax
 from softmax_lib import stability as st
 from softmax_lib.stability.cases import cases
 
+# Every test here runs twice: through the fused kernels and through the NumPy path.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 FUNCTIONS = {
     "softmax": (softmax, special.softmax, st.reference_softmax),
     "log_softmax": (log_softmax, special.log_softmax, st.reference_log_softmax),

@@ -9,6 +9,9 @@ from strategies import logits
 
 from softmax_lib import log_softmax, logsumexp, softmax
 
+# Every test here runs twice: through the fused kernels and through the NumPy path.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 
 @given(logits)
 def test_logsumexp_matches_scipy(x):

@@ -9,7 +9,8 @@ from strategies import logits
 
 from softmax_lib import log_softmax, logsumexp, softmax
 
-pytestmark = pytest.mark.torch
+# Every test here runs twice: through the fused kernels and through the NumPy path.
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("both_paths")]
 
 
 @given(logits)

@@ -14,6 +14,9 @@ from strategies import logit_rows, logits, logits32
 
 from softmax_lib import hardmax, log_softmax, logsumexp, softmax
 
+# Every test here runs twice: through the fused kernels and through the NumPy path.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 inf, nan = np.inf, np.nan
 
 # Rows whose exact values the oracle in conftest computes from the definition at 400 digits.

@@ -10,6 +10,9 @@ import torch
 from softmax_lib import log_softmax, logsumexp
 from softmax_lib.losses import cross_entropy, nll_loss
 
+# Every test here runs twice: through the fused kernels and through the NumPy path.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 F = torch.nn.functional
 
 C = 5

@@ -15,6 +15,9 @@ import softmax_lib as sl
 from softmax_lib import calibration, checks, gradients, losses, relatives, stability, streaming
 from softmax_lib._extended import to_mpf
 
+# Every test here runs twice: through the fused kernels and through the NumPy path.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 
 def test_softmax_vjp_does_not_cancel_when_p_rounds_to_one():
     # p = softmax([37.43, 0]) has p_1 = 1 / (1 + e^37.43) = 5.55e-17 and p_0 = 1 - p_1, which

@@ -15,6 +15,9 @@ import pytest
 from softmax_lib import log_softmax, logsumexp, softmax
 from softmax_lib import stability as st
 
+# Every test here runs twice: through the fused kernels and through the NumPy path.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 jax.config.update("jax_enable_x64", True)
 
 

@@ -1,0 +1,221 @@
+"""The fused kernels (``softmax_lib._fused``, numba) against the NumPy path and mpmath.
+
+Both paths must meet the library's accuracy bounds on every input class, in every layout the
+public functions accept; rows with special values, masks, temperatures and the dtypes the
+kernels do not take must give exactly what the NumPy path gives. (The accuracy, core, loss
+and regression test modules also run twice, once per path: see ``both_paths`` in conftest.)
+"""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+import softmax_lib as sl
+from softmax_lib import _dispatch
+from softmax_lib import stability as st
+from softmax_lib.stability.cases import cases
+
+FUNCTIONS = {
+    "softmax": (sl.softmax, st.reference_softmax),
+    "log_softmax": (sl.log_softmax, st.reference_log_softmax),
+    "logsumexp": (sl.logsumexp, st.reference_logsumexp),
+}
+BOUNDS = {  # the bounds of tests/lib/test_accuracy.py
+    np.float32: {"softmax": 0.51, "log_softmax": 0.51, "logsumexp": 0.51},
+    np.float64: {"softmax": 4.0, "log_softmax": 4.0, "logsumexp": 2.0},
+}
+
+
+@pytest.fixture
+def numpy_path(monkeypatch):
+    monkeypatch.setenv("SOFTMAX_LIB_NUMBA", "0")
+
+
+def on_numpy_path(fn, *args, **kwargs):
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("SOFTMAX_LIB_NUMBA", "0")
+        return fn(*args, **kwargs)
+
+
+def test_the_kernels_are_installed_and_can_be_switched_off(monkeypatch):
+    # numba is pinned in requirements.txt, so every run of this suite tests the kernels.
+    assert _dispatch.kernels() is not None
+    monkeypatch.setenv("SOFTMAX_LIB_NUMBA", "0")
+    assert _dispatch.kernels() is None
+
+
+def test_the_kernel_constants_are_what_their_comments_say():
+    mpmath.mp.prec = 200
+    from softmax_lib import _fused as f
+
+    ln2_32 = mpmath.log(2) / 32
+    assert f.INV_LN2_32 == float(1 / ln2_32)
+    hi_bits = abs(math.frexp(f.LN2_32_HI)[0] * 2**53)
+    assert hi_bits % 2**18 == 0  # 35 significant bits: k * LN2_32_HI exact for |k| < 2**18
+    assert f.LN2_32_LO == float(ln2_32 - mpmath.mpf(f.LN2_32_HI))
+    for j in range(32):
+        exact = mpmath.mpf(2) ** (mpmath.mpf(j) / 32)
+        assert f.TABLE_HI[j] == float(exact)
+        assert abs(mpmath.mpf(f.TABLE_HI[j]) + f.TABLE_LO[j] - exact) < exact * 2.0**-104
+
+
+@pytest.mark.parametrize("d", [0.0, -1e-300, -1e-9, -0.01, -0.5, -1.0, -7.3, -100.5, -700.0])
+def test_the_kernel_exp_is_good_to_far_below_an_ulp(d):
+    from softmax_lib import _fused as f
+
+    mpmath.mp.prec = 200
+    hi, lo, k = f.exp_parts.py_func(d)
+    value = (mpmath.mpf(hi) + mpmath.mpf(lo)) * mpmath.mpf(2) ** int(k)
+    exact = mpmath.exp(mpmath.mpf(d))
+    assert abs(value - exact) <= exact * 2.0**-57
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_both_paths_meet_the_bounds_on_every_input_class(dtype, name):
+    fn, reference = FUNCTIONS[name]
+    bound = BOUNDS[dtype][name]
+    for label, x in cases(dtype).items():
+        exact = reference(x)
+        fused, plain = fn(x), on_numpy_path(fn, x)
+        assert fused.dtype == plain.dtype == dtype
+        assert st.ulp_error(fused, exact).max() <= bound, (label, "fused")
+        assert st.ulp_error(plain, exact).max() <= bound, (label, "numpy")
+
+
+def long_rows(dtype):
+    rng = np.random.default_rng(7)
+    return {
+        "vocabulary": (rng.normal(size=(1, 50257)) * 4).astype(dtype),
+        "log-probabilities": sl.log_softmax(rng.normal(size=(2, 5000))).astype(dtype),
+    }
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_rows_are_summed_accurately(dtype, name):
+    # Eight compensated lanes over blocks: no error growth with the length of the row.
+    fn, reference = FUNCTIONS[name]
+    for label, x in long_rows(dtype).items():
+        assert st.ulp_error(fn(x), reference(x)).max() <= BOUNDS[dtype][name], label
+
+
+def special_rows(dtype):
+    x = np.array(
+        [
+            [0.0, 1.0, 2.0, 3.0],
+            [np.nan, 1.0, 2.0, 3.0],
+            [np.inf, 1.0, 2.0, 3.0],
+            [-np.inf, -np.inf, -np.inf, -np.inf],
+            [-np.inf, 1.0, -np.inf, 0.5],
+            [np.inf, -np.inf, np.nan, 0.0],
+            [1e308, -1e308, 0.0, 1.0] if dtype == np.float64 else [3e38, -3e38, 0.0, 1.0],
+            [5.0, 5.0, 5.0, 5.0],
+        ]
+    )
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_special_rows_follow_the_policy_of_the_numpy_path(dtype, name):
+    fn, _ = FUNCTIONS[name]
+    x = special_rows(dtype)
+    fused, plain = fn(x), on_numpy_path(fn, x)
+    special = ~np.isfinite(x).all(axis=-1)
+    np.testing.assert_array_equal(fused[special], plain[special])  # the NumPy path's rows
+    finite_rows = ~special
+    np.testing.assert_allclose(fused[finite_rows], plain[finite_rows], rtol=4e-16, atol=0)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_any_axis_and_layout(name):
+    fn, reference = FUNCTIONS[name]
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(5, 6, 7)) * 20
+    for axis, view in [
+        (0, x),
+        (1, x),
+        ((0, 2), x),
+        (None, x),
+        (-1, x[:, ::2, 1:]),  # not contiguous
+        (-1, np.asfortranarray(x)),
+    ]:
+        got = fn(view, axis=axis)
+        expected = on_numpy_path(fn, view, axis=axis)
+        assert got.shape == expected.shape, axis
+        np.testing.assert_allclose(got, expected, rtol=1e-14, atol=0)
+    # and the values themselves, along the first axis
+    moved = np.moveaxis(x, 0, -1)
+    exact = reference(moved)
+    assert (
+        st.ulp_error(
+            np.moveaxis(fn(x, axis=0), 0, -1) if name != "logsumexp" else fn(x, axis=0), exact
+        ).max()
+        <= 4
+    )
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_what_the_kernels_do_not_take_is_exactly_the_numpy_path(name):
+    # float16, long double, a temperature, weights, an empty axis.
+    fn, _ = FUNCTIONS[name]
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(6, 9)) * 10
+    calls = [
+        (x.astype(np.float16), {}),
+        (x.astype(np.longdouble), {}),
+        (np.zeros((3, 0)), {}),
+    ]
+    if name != "logsumexp":
+        calls.append((x, {"temperature": 0.7}))
+    else:
+        calls.append((x, {"b": rng.random((6, 9))}))
+    for arr, kwargs in calls:
+        np.testing.assert_array_equal(fn(arr, **kwargs), on_numpy_path(fn, arr, **kwargs))
+
+
+def test_the_input_is_never_modified():
+    x = np.random.default_rng(0).normal(size=(4, 10)).astype(np.float32)
+    before = x.copy()
+    for fn, _ in FUNCTIONS.values():
+        fn(x)
+    np.testing.assert_array_equal(x, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernel_corrects_the_shift_error_of_the_whole_exponential(dtype):
+    # Regression: the kernel multiplied the TwoSum error e of x - m by hi alone, not by
+    # hi + lo (lo is up to 1% of hi), which cost about 5 ULPs on rows whose logits spread
+    # over hundreds, where e is largest (found by chapter 6's accuracy table).
+    rng = np.random.default_rng(0)
+    for scale in (100, 300):
+        x = rng.normal(0, scale, (2, 1000)).astype(dtype)
+        for name, (fn, reference) in FUNCTIONS.items():
+            worst = st.ulp_error(fn(x), reference(x)).max()
+            assert worst <= BOUNDS[dtype][name], (scale, name, worst)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_mask_is_a_logit_of_minus_infinity_on_the_kernel_too(dtype, name):
+    fn, reference = FUNCTIONS[name]
+    rng = np.random.default_rng(6)
+    x = (rng.normal(size=(7, 40)) * 30).astype(dtype)
+    x[0, 3] = np.nan  # masked below: takes no part
+    mask = rng.random((7, 40)) < 0.6
+    mask[0, 3] = False
+    mask[2] = False  # nothing left in this row
+    got = fn(x, where=mask)
+    np.testing.assert_array_equal(
+        got[np.arange(7) != 2], fn(np.where(mask, x, -np.inf))[np.arange(7) != 2]
+    )
+    assert (got[2] == (0.0 if name == "softmax" else -np.inf)).all()
+    plain = on_numpy_path(fn, x, where=mask)
+    live = np.arange(7) != 2
+    exact = reference(np.where(mask, x, -np.inf)[live])
+    assert st.ulp_error(got[live], exact).max() <= BOUNDS[dtype][name]
+    assert st.ulp_error(plain[live], exact).max() <= BOUNDS[dtype][name]
+    np.testing.assert_array_equal(got[2], plain[2])

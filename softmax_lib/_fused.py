@@ -14,8 +14,9 @@ row by row with no temporaries beyond a block of the row:
    log1p((S_hi - 1) + S_lo)`` (log-softmax), or ``m + log S`` (log-sum-exp).
 
 Every loop is written so that LLVM vectorises it without fast-math (no reassociation: the
-eight lanes are explicit). float32 rows are read and computed in float64 registers and
-rounded once when stored. Rows whose maximum is not finite or that contain NaN are flagged
+lanes are explicit). float32 rows are read and computed in float64 registers and rounded once
+when stored; they need less: a shorter ``exp`` without the second parts, and for softmax a
+plain sum (a relative error near 2**-40 is far below half a float32 ULP). Rows whose maximum is not finite or that contain NaN are flagged
 and left to the NumPy path, which owns the special-value policy.
 
 numba is optional: :func:`softmax_lib._dispatch.kernels` is None without it (or with
@@ -112,6 +113,49 @@ def _terms(src, m, dst):
 
 
 @nb.njit(inline="always")
+def _terms_single(src, m, dst):
+    """`_terms` for float32 rows, whose results are rounded to float32.
+
+    Their differences ``src[i] - m`` are exact in float64, and a relative error
+    near 2**-48 in the term is far below half a float32 ULP (2**-24): no TwoSum,
+    no second part of the table, a shorter polynomial.
+    """
+    for i in range(src.shape[0]):
+        d = np.float64(src[i]) - m
+        d = FLOOR_D if d < FLOOR_D else d
+        kf = math.floor(d * INV_LN2_32 + 0.5)
+        r = (d - kf * LN2_32_HI) - kf * LN2_32_LO
+        ki = np.int64(kf)
+        p = r * (1.0 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120)))))
+        hi = TABLE_HI[ki & 31]
+        k = np.float64(ki >> 5)
+        k1 = max(k, -1022.0)
+        dst[i] = ((hi + hi * p) * _pow2(k1)) * _pow2(k - k1)
+
+
+@nb.njit(inline="always")
+def _sum_plain(v, lanes):
+    """``sum(v)`` in LANES lanes, uncompensated: enough for float32 softmax.
+
+    Their sums need a relative error far below 2**-24, not the compensated 2**-100.
+    """
+    n = v.shape[0]
+    lanes[:] = 0.0
+    i = 0
+    while i + LANES <= n:
+        for j in range(LANES):
+            lanes[j] += v[i + j]
+        i += LANES
+    total = 0.0
+    for j in range(LANES):
+        total += lanes[j]
+    while i < n:
+        total += v[i]
+        i += 1
+    return total
+
+
+@nb.njit(inline="always")
 def _sum2(v, lanes, errors):
     """``sum(v)`` as ``hi + lo``, compensated: TwoSum in LANES independent lanes.
 
@@ -187,10 +231,13 @@ def _row_max(row):
 
 
 @nb.njit(inline="always")
-def _row_sum(row, m, terms, lanes, errors):
+def _row_sum(row, m, terms, lanes, errors, single, compensate):
     """``sum(exp(row - m))`` as ``hi + lo``, block by block; the terms are left in `terms`.
 
-    `terms` holds the whole row (softmax keeps them) or one block (the others reuse it).
+    `terms` holds the whole row (softmax keeps them) or one block (the others reuse it);
+    `single` says the row is float32 (cheaper terms suffice); `compensate` is
+    False only for float32 softmax, which needs the sum, not its tail beside the
+    maximum's term (log1p of that tail is what log-softmax and log-sum-exp need).
     """
     n = row.shape[0]
     size = terms.shape[0]
@@ -198,8 +245,14 @@ def _row_sum(row, m, terms, lanes, errors):
     for start in range(0, n, size):
         stop = min(start + size, n)
         dst = terms[start:stop] if size == n else terms[: stop - start]
-        _terms(row[start:stop], m, dst)
-        b_hi, b_lo = _sum2(dst, lanes, errors)
+        if single:
+            _terms_single(row[start:stop], m, dst)
+        else:
+            _terms(row[start:stop], m, dst)
+        if compensate:
+            b_hi, b_lo = _sum2(dst, lanes, errors)
+        else:
+            b_hi, b_lo = _sum_plain(dst, lanes), 0.0
         hi, e = _two_sum(hi, b_hi)
         lo += e + b_lo
     return hi, lo
@@ -214,6 +267,7 @@ def softmax_rows(x, out, terms, bad):
     scratch at all), else one float64 row, reused for every row.
     """
     rows, n = x.shape
+    single = x.itemsize == 4
     lanes, errors = np.empty(LANES), np.empty(LANES)
     for r in range(rows):
         row = x[r]
@@ -222,7 +276,7 @@ def softmax_rows(x, out, terms, bad):
             bad[r] = True
             continue
         t = terms[r] if terms.shape[0] == rows else terms[0]
-        hi, lo = _row_sum(row, m, t, lanes, errors)
+        hi, lo = _row_sum(row, m, t, lanes, errors, single, not single)
         s = hi + lo
         o = out[r]
         for i in range(n):
@@ -234,6 +288,7 @@ def log_softmax_rows(x, out, bad):
     """Log-softmax of each row of `x` into `out`; flag rows left to NumPy."""
     rows, n = x.shape
     block = np.empty(min(BLOCK, x.shape[1]))
+    single = x.itemsize == 4
     lanes, errors = np.empty(LANES), np.empty(LANES)
     for r in range(rows):
         row = x[r]
@@ -241,7 +296,7 @@ def log_softmax_rows(x, out, bad):
         if has_nan or not np.isfinite(m):
             bad[r] = True
             continue
-        hi, lo = _row_sum(row, m, block, lanes, errors)
+        hi, lo = _row_sum(row, m, block, lanes, errors, single, True)
         log_s = math.log1p((hi - 1.0) + lo)  # hi >= 1 (the maximum's term): hi - 1 is exact
         o = out[r]
         for i in range(n):
@@ -258,6 +313,7 @@ def logsumexp_rows(x, out, maxima, bad):
     """Log-sum-exp of each row of `x` into `out` (and its maximum into `maxima`)."""
     rows = x.shape[0]
     block = np.empty(min(BLOCK, x.shape[1]))
+    single = x.itemsize == 4
     lanes, errors = np.empty(LANES), np.empty(LANES)
     for r in range(rows):
         row = x[r]
@@ -266,5 +322,5 @@ def logsumexp_rows(x, out, maxima, bad):
         if has_nan or not np.isfinite(m):
             bad[r] = True
             continue
-        hi, lo = _row_sum(row, m, block, lanes, errors)
+        hi, lo = _row_sum(row, m, block, lanes, errors, single, True)
         out[r] = m + math.log1p((hi - 1.0) + lo)

@@ -16,8 +16,9 @@ row by row with no temporaries beyond a block of the row:
 Every loop is written so that LLVM vectorises it without fast-math (no reassociation: the
 lanes are explicit). float32 rows are read and computed in float64 registers and rounded once
 when stored; they need less: a shorter ``exp`` without the second parts, and for softmax a
-plain sum (a relative error near 2**-40 is far below half a float32 ULP). Rows whose maximum is not finite or that contain NaN are flagged
-and left to the NumPy path, which owns the special-value policy.
+plain sum (a relative error near 2**-40 is far below half a float32 ULP). Rows whose maximum
+is not finite or that contain NaN are flagged and left to the NumPy path, which owns the
+special-value policy.
 
 numba is optional: :func:`softmax_lib._dispatch.kernels` is None without it (or with
 ``SOFTMAX_LIB_NUMBA=0``), and :mod:`softmax_lib.core` then uses the NumPy path, which meets

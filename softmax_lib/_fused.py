@@ -96,9 +96,7 @@ def _two_sum(a, b):
 @nb.njit(inline="always")
 def _shift(xi, m):
     """``d + e == xi - m`` exactly (TwoSum), with d clamped to FLOOR_D (and e then 0)."""
-    d = xi - m
-    b_virtual = d - xi
-    e = (xi - (d - b_virtual)) - (m + b_virtual)
+    d, e = _two_sum(xi, -m)
     low = d < FLOOR_D
     return (FLOOR_D if low else d), (0.0 if low else e)
 
@@ -259,6 +257,16 @@ def _row_sum(row, m, terms, lanes, errors, single, compensate):
     return hi, lo
 
 
+@nb.njit(inline="always")
+def _row_log_sum(row, block, lanes, errors, single):
+    """Return ``(m, log(sum(exp(row - m))), ok)``; ok is False for a row left to NumPy."""
+    m, has_nan = _row_max(row)
+    if has_nan or not np.isfinite(m):
+        return m, 0.0, False
+    hi, lo = _row_sum(row, m, block, lanes, errors, single, True)
+    return m, math.log1p((hi - 1.0) + lo), True  # hi >= 1 (the maximum's term): hi - 1 exact
+
+
 @nb.njit(**_JIT)
 def softmax_rows(x, out, terms, bad):
     """Softmax of each row of the C-contiguous 2-D `x` into `out`.
@@ -293,18 +301,13 @@ def log_softmax_rows(x, out, bad):
     lanes, errors = np.empty(LANES), np.empty(LANES)
     for r in range(rows):
         row = x[r]
-        m, has_nan = _row_max(row)
-        if has_nan or not np.isfinite(m):
+        m, log_s, ok = _row_log_sum(row, block, lanes, errors, single)
+        if not ok:
             bad[r] = True
             continue
-        hi, lo = _row_sum(row, m, block, lanes, errors, single, True)
-        log_s = math.log1p((hi - 1.0) + lo)  # hi >= 1 (the maximum's term): hi - 1 is exact
         o = out[r]
         for i in range(n):
-            xi = np.float64(row[i])
-            d = xi - m
-            b_virtual = d - xi
-            e = (xi - (d - b_virtual)) - (m + b_virtual)
+            d, e = _two_sum(np.float64(row[i]), -m)  # d + e == x_i - m exactly
             e = e if e - e == 0.0 else 0.0  # NaN where d is infinite: no correction there
             o[i] = (d - log_s) + e
 
@@ -317,11 +320,7 @@ def logsumexp_rows(x, out, maxima, bad):
     single = x.itemsize == 4
     lanes, errors = np.empty(LANES), np.empty(LANES)
     for r in range(rows):
-        row = x[r]
-        m, has_nan = _row_max(row)
+        m, log_s, ok = _row_log_sum(x[r], block, lanes, errors, single)
         maxima[r] = m
-        if has_nan or not np.isfinite(m):
-            bad[r] = True
-            continue
-        hi, lo = _row_sum(row, m, block, lanes, errors, single, True)
-        out[r] = m + math.log1p((hi - 1.0) + lo)
+        bad[r] = not ok
+        out[r] = m + log_s

@@ -27,22 +27,17 @@ def _softmax_lib():
 def _softmax_lib_numpy():
     """softmax_lib with its fused kernels switched off: the NumPy path, for comparison."""
 
-    def numpy_path(fn):
+    from softmax_lib._dispatch import numpy_path
+
+    def off(fn):
         def run(x, t):
-            before = os.environ.get("SOFTMAX_LIB_NUMBA")
-            os.environ["SOFTMAX_LIB_NUMBA"] = "0"
-            try:
+            with numpy_path():
                 return fn(x, t)
-            finally:
-                if before is None:
-                    del os.environ["SOFTMAX_LIB_NUMBA"]
-                else:
-                    os.environ["SOFTMAX_LIB_NUMBA"] = before
 
         return run
 
     prepare, fns = _softmax_lib()
-    return prepare, {name: numpy_path(fn) for name, fn in fns.items()}
+    return prepare, {name: off(fn) for name, fn in fns.items()}
 
 
 def _scipy():

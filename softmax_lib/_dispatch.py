@@ -12,6 +12,7 @@ also used when numba is not installed (browser Python, a minimal install).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import os
@@ -36,6 +37,23 @@ def kernels():
             module = None
         _loaded.append(module)
     return _loaded[0]
+
+
+@contextlib.contextmanager
+def numpy_path():
+    """Within this block, compute on the NumPy path (the kernels switched off), then restore.
+
+    For comparisons (benchmarks, the book); it sets ``SOFTMAX_LIB_NUMBA=0`` for the process.
+    """
+    before = os.environ.get("SOFTMAX_LIB_NUMBA")
+    os.environ["SOFTMAX_LIB_NUMBA"] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOFTMAX_LIB_NUMBA"]
+        else:
+            os.environ["SOFTMAX_LIB_NUMBA"] = before
 
 
 def warm() -> float:

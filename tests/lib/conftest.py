@@ -1,7 +1,5 @@
 """Fixtures of the library's tests."""
 
-import os
-
 import pytest
 
 from softmax_lib import _dispatch
@@ -15,12 +13,10 @@ def both_paths(request):
     promises (accuracy, special values, errors, PyTorch's and SciPy's semantics) must hold
     whichever path computes the result.
     """
-    before = os.environ.get("SOFTMAX_LIB_NUMBA")
-    os.environ["SOFTMAX_LIB_NUMBA"] = "1" if request.param == "fused" else "0"
-    if request.param == "fused":
-        assert _dispatch.kernels() is not None  # numba is pinned: the kernels must run here
-    yield request.param
-    if before is None:
-        del os.environ["SOFTMAX_LIB_NUMBA"]
+    if request.param == "numpy":
+        with _dispatch.numpy_path():
+            assert _dispatch.kernels() is None
+            yield "numpy"
     else:
-        os.environ["SOFTMAX_LIB_NUMBA"] = before
+        assert _dispatch.kernels() is not None  # numba is pinned: the kernels must run here
+        yield "fused"

@@ -28,14 +28,8 @@ BOUNDS = {  # the bounds of tests/lib/test_accuracy.py
 }
 
 
-@pytest.fixture
-def numpy_path(monkeypatch):
-    monkeypatch.setenv("SOFTMAX_LIB_NUMBA", "0")
-
-
 def on_numpy_path(fn, *args, **kwargs):
-    with pytest.MonkeyPatch.context() as m:
-        m.setenv("SOFTMAX_LIB_NUMBA", "0")
+    with _dispatch.numpy_path():
         return fn(*args, **kwargs)
 
 

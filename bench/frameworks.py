@@ -40,20 +40,59 @@ def _softmax_lib_numpy():
     return prepare, {name: off(fn) for name, fn in fns.items()}
 
 
+def _softmax_lib_one_thread():
+    """softmax_lib on one thread (SOFTMAX_LIB_THREADS=1), for comparisons at equal threads."""
+
+    def one(fn):
+        def run(x, t):
+            before = os.environ.get("SOFTMAX_LIB_THREADS")
+            os.environ["SOFTMAX_LIB_THREADS"] = "1"
+            try:
+                return fn(x, t)
+            finally:
+                if before is None:
+                    del os.environ["SOFTMAX_LIB_THREADS"]
+                else:
+                    os.environ["SOFTMAX_LIB_THREADS"] = before
+
+        return run
+
+    prepare, fns = _softmax_lib()
+    return prepare, {name: one(fn) for name, fn in fns.items()}
+
+
 def _scipy():
+    def cross_entropy(x, t):  # SciPy has none: its log_softmax, then the target's entry
+        return -np.take_along_axis(sp.log_softmax(x, axis=-1), t[..., None], axis=-1)[..., 0]
+
     return lambda x: x, {
         "softmax": lambda x, t: sp.softmax(x, axis=-1),
         "log_softmax": lambda x, t: sp.log_softmax(x, axis=-1),
         "logsumexp": lambda x, t: np.asarray(sp.logsumexp(x, axis=-1)),
+        "cross_entropy": cross_entropy,
     }
 
 
-def _torch():
+_TORCH_DEFAULT_THREADS: list = []
+
+
+def _torch(threads=1):
+    """PyTorch on `threads` threads (None: its default, every core), set before each call."""
     import torch
     import torch.nn.functional as F
 
-    torch.set_num_threads(1)
-    return torch.from_numpy, {
+    if not _TORCH_DEFAULT_THREADS:
+        _TORCH_DEFAULT_THREADS.append(torch.get_num_threads())
+    count = threads or _TORCH_DEFAULT_THREADS[0]
+
+    def on(fn):
+        def run(x, t):
+            torch.set_num_threads(count)
+            return fn(x, t)
+
+        return run
+
+    fns = {
         "softmax": lambda x, t: torch.softmax(x, -1).numpy(),
         "log_softmax": lambda x, t: torch.log_softmax(x, -1).numpy(),
         "logsumexp": lambda x, t: torch.logsumexp(x, -1).numpy(),
@@ -65,6 +104,7 @@ def _torch():
             .numpy()
         ),
     }
+    return torch.from_numpy, {name: on(fn) for name, fn in fns.items()}
 
 
 def _jax():
@@ -102,10 +142,20 @@ def _tensorflow():
     }
 
 
-def available():
-    """Return {framework: (prepare, {function: run})} for the installed frameworks."""
-    out = {"softmax_lib": _softmax_lib(), "numpy path": _softmax_lib_numpy(), "scipy": _scipy()}
-    for name, factory in (("torch", _torch), ("jax", _jax), ("tensorflow", _tensorflow)):
+def available(threads=False):
+    """Return {framework: (prepare, {function: run})} for the installed frameworks.
+
+    PyTorch, JAX and TensorFlow run on one thread; with `threads`, softmax_lib on one
+    thread and PyTorch on all are added (softmax_lib's default is every core).
+    """
+    out = {"softmax_lib": _softmax_lib()}
+    if threads:
+        out["softmax_lib 1 thread"] = _softmax_lib_one_thread()
+    out |= {"numpy path": _softmax_lib_numpy(), "scipy": _scipy()}
+    factories = [("torch", _torch)]
+    if threads:
+        factories.append(("torch all threads", lambda: _torch(threads=None)))
+    for name, factory in (*factories, ("jax", _jax), ("tensorflow", _tensorflow)):
         try:
             out[name] = factory()
         except ImportError:

@@ -1,14 +1,22 @@
 """Speed report: softmax_lib against SciPy, PyTorch, JAX and TensorFlow, timed interleaved.
 
-Run:  .venv/bin/python bench/speed.py            (a few minutes; single-threaded everywhere)
+Run:  .venv/bin/python bench/speed.py            (a few minutes)
 
-Each repetition times every implementation once, in turn, so machine noise hits all alike.
-softmax_lib runs its fused kernels (numba); the "numpy path" column is softmax_lib with them
-switched off (SOFTMAX_LIB_NUMBA=0). The last section is the kernels' first-call cost.
-For each function, shape and dtype the table shows softmax_lib's median time, its ratio to
-each other library's median (below 1 means softmax_lib is faster), its time as a multiple of
-the memory-bandwidth bound (input read and output written once, at the measured copy
+The single-threaded implementations are timed interleaved (each repetition times each once,
+in turn), so machine noise hits all alike. The two on all cores are timed in runs of their
+own, since PyTorch's threads keep spinning after a call and slow whatever runs next, and
+so is SciPy, which they are compared with ("/scipy" and "/torch": runs; "1t": interleaved).
+Name functions to time only those: `bench/speed.py softmax log_softmax`.
+softmax_lib runs its fused kernels (numba) on its default number of threads (every core;
+large inputs only) and, in the "1t" columns, on one thread (SOFTMAX_LIB_THREADS=1); "np" is
+softmax_lib with the kernels switched off (SOFTMAX_LIB_NUMBA=0). SciPy is single-threaded;
+PyTorch runs on all cores ("/torch") and on one ("/torch1"); JAX and TensorFlow on one.
+For each function, shape and dtype the table shows softmax_lib's median time, the ratios of
+medians named in the heading (below 1 means softmax_lib is faster), its time as a multiple
+of the memory-bandwidth bound (input read and output written once, at the measured copy
 bandwidth), and its peak extra memory as a multiple of the input size (tracemalloc).
+cross_entropy is per example with class labels; SciPy's is its log_softmax and a pick.
+The last sections: log-sum-exp of log-probabilities, and the kernels' first-call cost.
 """
 
 import os
@@ -18,8 +26,13 @@ import tracemalloc
 import numpy as np
 from frameworks import available
 
+from softmax_lib._dispatch import threads
+
 SHAPES = [(64, 1000), (4096, 1000), (8, 50257), (1, 1_000_000), (256, 32)]
-FUNCTIONS = ("softmax", "log_softmax", "logsumexp")
+FUNCTIONS = ("softmax", "log_softmax", "logsumexp", "cross_entropy")
+# Timed in consecutive runs rather than interleaved: PyTorch's OpenMP threads spin for a
+# while after each call and would slow whichever multithreaded call came next.
+ALL_THREADS = ("softmax_lib", "torch all threads")
 
 
 def copy_bandwidth(nbytes=256 * 2**20, repeats=5):
@@ -44,42 +57,65 @@ def peak_extra_memory(fn):
     return peak
 
 
-def main(repeats=11):
-    frameworks = available()
-    others = [name for name in frameworks if name != "softmax_lib"]
+COLUMNS = [  # (heading, numerator, denominator): ratios of median times
+    ("/scipy", "softmax_lib (run)", "scipy (run)"),
+    ("/torch", "softmax_lib (run)", "torch all threads (run)"),
+    ("1t /scipy", "softmax_lib 1 thread", "scipy"),
+    ("1t /torch1", "softmax_lib 1 thread", "torch"),
+    ("1t /jax1", "softmax_lib 1 thread", "jax"),
+    ("1t /tf1", "softmax_lib 1 thread", "tensorflow"),
+    ("np /scipy", "numpy path", "scipy"),
+]
+
+
+def main(repeats=11, functions=FUNCTIONS):
+    frameworks = available(threads=True)
     bandwidth = copy_bandwidth()
-    print(f"copy bandwidth: {bandwidth / 1e9:.1f} GB/s (read + write)\n")
+    print(f"copy bandwidth: {bandwidth / 1e9:.1f} GB/s (read + write)")
+    print(f"softmax_lib threads by default: {threads()}\n")
     print(
-        f"{'function':12} {'shape':>14} {'dtype':8} {'ours ms':>9} "
-        + " ".join(f"{'/' + o:>11}" for o in others)
-        + f" {'x bw bound':>10} {'mem x in':>9}"
+        f"{'function':13} {'shape':>14} {'dtype':8} {'ours ms':>8} "
+        + " ".join(f"{c[0]:>10}" for c in COLUMNS)
+        + f" {'x bw bound':>10} {'mem x in':>8}"
     )
     rng = np.random.default_rng(0)
-    for name in FUNCTIONS:
+    for name in functions:
         for shape in SHAPES:
             for dtype in (np.float32, np.float64):
                 x = rng.normal(scale=10, size=shape).astype(dtype)
-                target = np.zeros(shape[:-1], dtype=np.int64)
+                target = rng.integers(0, shape[-1], size=shape[:-1])
                 handles = {fw: prep(x) for fw, (prep, _) in frameworks.items()}
                 runs = {fw: fns[name] for fw, (_, fns) in frameworks.items() if name in fns}
                 for fw, run in runs.items():  # warm up (JIT compilation, caches)
                     run(handles[fw], target)
-                times = {fw: [] for fw in runs}
-                for _ in range(repeats):
-                    for fw, run in runs.items():
+                alone = [fw for fw in runs if fw not in ALL_THREADS]
+                times = {fw: [] for fw in alone}
+                for _ in range(repeats):  # the one-thread runs interleaved
+                    for fw in alone:
+                        run = runs[fw]
                         times[fw].append(_timed(lambda: run(handles[fw], target)))  # noqa: B023
+                for fw in [*ALL_THREADS, "scipy"]:  # in runs of their own: see ALL_THREADS
+                    if fw in runs:
+                        run = runs[fw]
+                        times[fw + " (run)"] = [
+                            _timed(lambda: run(handles[fw], target))  # noqa: B023
+                            for _ in range(repeats)
+                        ]
                 med = {fw: float(np.median(v)) for fw, v in times.items()}
-                ours = med["softmax_lib"]
-                out_bytes = x.nbytes if name != "logsumexp" else x.nbytes // shape[-1]
+                ours = med["softmax_lib (run)"]
+                out_bytes = (
+                    x.nbytes // shape[-1] if name in ("logsumexp", "cross_entropy") else x.nbytes
+                )
                 bound = (x.nbytes + out_bytes) / bandwidth
                 ours_fn = runs["softmax_lib"]
                 extra = peak_extra_memory(lambda: ours_fn(x, target)) / x.nbytes  # noqa: B023
                 ratios = " ".join(
-                    f"{ours / med[o]:>11.2f}" if o in med else f"{'-':>11}" for o in others
+                    f"{med[a] / med[b]:>10.2f}" if a in med and b in med else f"{'-':>10}"
+                    for _, a, b in COLUMNS
                 )
                 print(
-                    f"{name:12} {shape!s:>14} {dtype.__name__:8} {ours * 1e3:>9.2f} {ratios}"
-                    f" {ours / bound:>10.1f} {extra:>9.1f}"
+                    f"{name:13} {shape!s:>14} {dtype.__name__:8} {ours * 1e3:>8.2f} {ratios}"
+                    f" {ours / bound:>10.1f} {extra:>8.1f}"
                 )
 
 
@@ -126,7 +162,7 @@ def first_call():
     import sys
 
     code = "from softmax_lib._dispatch import warm; print(warm())"
-    print("\nfirst call of the fused kernels (six: three functions, float32 and float64):")
+    print("\nfirst call of the fused kernels (all eight, float32 and float64):")
     for label, env in (
         ("compiled (no cache)", {"SOFTMAX_LIB_NUMBA_CACHE": "0"}),
         ("from the cache", {}),
@@ -138,6 +174,10 @@ def first_call():
 
 
 if __name__ == "__main__":
-    main()
-    near_zero()
-    first_call()
+    import sys
+
+    chosen = tuple(sys.argv[1:]) or FUNCTIONS  # e.g. `speed.py softmax`: that table only
+    main(functions=chosen)
+    if chosen == FUNCTIONS:
+        near_zero()
+        first_call()

@@ -14,16 +14,21 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import itertools
 import math
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from softmax_lib._validation import Axis, check_where, prepare
 
+PARALLEL_MIN = 1 << 17  # elements; smaller inputs are not worth handing to threads
+SEGMENT = 1 << 16  # longer rows are computed in segments of this many elements
 _loaded: list = []  # [the kernels module, or None when numba cannot be imported]
+_pool: list = []  # [(process id, thread pool)]
 
 
 def kernels():
@@ -67,10 +72,17 @@ def warm() -> float:
     if module is not None:
         for dtype in (np.float32, np.float64):
             x, bad = np.zeros((1, 8), dtype=dtype), np.zeros(1, dtype=bool)
-            out = np.empty_like(x)
+            out, row, scratch = np.empty_like(x), x[0], np.empty(8)
             module.softmax_rows(x, out, out if dtype == np.float64 else np.empty((1, 8)), bad)
             module.log_softmax_rows(x, np.empty_like(x), bad)
             module.logsumexp_rows(x, np.empty(1, dtype=dtype), np.empty(1), bad)
+            module.cross_entropy_rows(x, np.zeros(1, dtype=np.int64), np.empty(1), bad)
+            module.segment_max(row)
+            module.segment_sum(row, 0.0, scratch, True)
+            module.segment_softmax(
+                row, 0.0, 1.0, 0.0, out[0] if dtype == np.float64 else scratch, out[0]
+            )
+            module.segment_log_softmax(row, 0.0, 0.0, out[0])
     return time.perf_counter() - start
 
 
@@ -81,9 +93,117 @@ def as_rows(arr: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, tuple[i
     shape after the move, to undo it.
     """
     last = tuple(range(arr.ndim - len(axes), arr.ndim))
+    if axes == last and arr.flags.c_contiguous:  # the common case: no move, no copy
+        return arr.reshape(-1, math.prod(arr.shape[arr.ndim - len(axes) :])), arr.shape
     moved = np.moveaxis(arr, axes, last)
     n = math.prod(moved.shape[len(moved.shape) - len(axes) :])
     return np.ascontiguousarray(moved).reshape(-1, n), moved.shape
+
+
+def _run(module, kind, rows, out, maxima, bad, first):
+    """Run the kernel of `kind` on `rows` (a chunk starting at row `first`)."""
+    if kind == "logsumexp":
+        module.logsumexp_rows(rows, out, maxima[first : first + rows.shape[0]], bad)
+    elif kind == "softmax":
+        n = rows.shape[1]  # float32: one row of float64 terms, or one block for long rows
+        size = n if n <= module.KEEP_SINGLE else module.BLOCK
+        terms = out if out.dtype == np.float64 else np.empty((1, size))
+        module.softmax_rows(rows, out, terms, bad)
+    else:
+        module.log_softmax_rows(rows, out, bad)
+
+
+def threads() -> int:
+    """How many threads large inputs are split over: ``SOFTMAX_LIB_THREADS``, else every core.
+
+    Each row is computed the same way whichever thread computes it, so the results do
+    not depend on this number.
+    """
+    value = os.environ.get("SOFTMAX_LIB_THREADS", "")
+    if value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return len(cores) if cores else (os.cpu_count() or 1)
+
+
+def in_chunks(call: Callable[[int, int], None], items: int, size: int) -> None:
+    """``call(a, b)`` for consecutive chunks ``[a, b)`` of ``range(items)``: on threads if large.
+
+    The kernels release the GIL, so chunks run side by side; work below PARALLEL_MIN
+    elements (`size`), or a single item, runs in the calling thread.
+    """
+    count = min(threads(), items)
+    if count < 2 or size < PARALLEL_MIN:
+        call(0, items)
+        return
+    if not _pool or _pool[0][0] != os.getpid():  # none yet, or made before a fork
+        _pool[:] = [(os.getpid(), ThreadPoolExecutor(max_workers=max(threads() - 1, 1)))]
+    edges = [items * i // count for i in range(count + 1)]
+    futures = [_pool[0][1].submit(call, a, b) for a, b in itertools.pairwise(edges[1:])]
+    call(0, edges[1])
+    for future in futures:
+        future.result()
+
+
+def _each(parts: list, fn: Callable, size: int) -> list:
+    """``[fn(a, b) for a, b in parts]``, the parts spread over threads."""
+    results: list = [None] * len(parts)
+
+    def run(first, last):
+        for i in range(first, last):
+            results[i] = fn(*parts[i])
+
+    in_chunks(run, len(parts), size)
+    return results
+
+
+def _segmented(module, kind, rows, out, maxima, bad):
+    """Rows longer than SEGMENT: each pass runs over segments of SEGMENT, side by side.
+
+    The segments do not depend on the number of threads, so neither do the results.
+    """
+    edges = [*range(0, rows.shape[1], SEGMENT), rows.shape[1]]
+    parts = list(itertools.pairwise(edges))
+    for r, row in enumerate(rows):
+        done = _segmented_row(module, kind, row, out[r] if out.ndim > 1 else None, parts)
+        if done is None:
+            bad[r] = True
+        elif kind == "logsumexp":
+            maxima[r], out[r] = done[0], done[0] + done[1]
+
+
+def _segmented_row(module, kind, row, out, parts):
+    """Compute one long row by segments; return ``(m, log s)``, or None (for NumPy).
+
+    The maximum of each segment, then (with the row's maximum) the sum of each, added
+    with TwoSum in a fixed order, then the output of each segment.
+    """
+    n, kept = row.shape[0], kind == "softmax" and row.dtype == np.float64
+    found = _each(parts, lambda a, b: module.segment_max(row[a:b]), n)
+    m = max(f[0] for f in found)
+    if any(f[1] for f in found) or not math.isfinite(m):
+        return None
+
+    def total(a, b):  # float64 softmax keeps its terms in out; the rest use scratch
+        terms = out[a:b] if kept else np.empty(min(module.BLOCK, b - a))
+        return module.segment_sum(row[a:b], m, terms, kind != "softmax" or kept)
+
+    hi = lo = 0.0
+    for part_hi, part_lo in _each(parts, total, n):
+        s = hi + part_hi  # TwoSum
+        lo += ((hi - (s - (s - hi))) + (part_hi - (s - hi))) + part_lo
+        hi = s
+    log_s = math.log1p((hi - 1.0) + lo)
+    if kind == "softmax":  # float32: an empty `terms` makes the kernel compute them again
+
+        def divide(a, b):
+            terms = out[a:b] if kept else np.empty(0)
+            module.segment_softmax(row[a:b], m, hi, lo, terms, out[a:b])
+
+        _each(parts, divide, n)
+    elif kind == "log_softmax":
+        _each(parts, lambda a, b: module.segment_log_softmax(row[a:b], m, log_s, out[a:b]), n)
+    return m, log_s
 
 
 def fused(kind: str, x, axis: Axis, numpy_path: Callable[[np.ndarray], np.ndarray], where=None):
@@ -109,19 +229,21 @@ def fused(kind: str, x, axis: Axis, numpy_path: Callable[[np.ndarray], np.ndarra
     rows, moved_shape = as_rows(arr, p.axes)
     bad = np.zeros(rows.shape[0], dtype=bool)
     if kind == "logsumexp":
-        out = np.empty(rows.shape[0], dtype=rows.dtype)
-        maxima = np.empty(rows.shape[0])
-        module.logsumexp_rows(rows, out, maxima, bad)
+        out, maxima = np.empty(rows.shape[0], dtype=rows.dtype), np.empty(rows.shape[0])
+    else:
+        out, maxima = np.empty_like(rows), None
+    if rows.shape[1] > SEGMENT:
+        _segmented(module, kind, rows, out, maxima, bad)
+    else:
+        in_chunks(
+            lambda a, b: _run(module, kind, rows[a:b], out[a:b], maxima, bad[a:b], a),
+            rows.shape[0],
+            rows.size,
+        )
+    if kind == "logsumexp":
         # Where m + log(s) cancels (m < 0, result small beside it), the NumPy path refines.
         with np.errstate(invalid="ignore"):
             bad |= (maxima < 0) & (np.abs(out) < 0.5 * np.abs(maxima))
-    elif kind == "softmax":
-        out = np.empty_like(rows)
-        terms = out if out.dtype == np.float64 else np.empty((1, rows.shape[1]))
-        module.softmax_rows(rows, out, terms, bad)
-    else:
-        out = np.empty_like(rows)
-        module.log_softmax_rows(rows, out, bad)
     if bad.any():
         out[bad] = numpy_path(rows[bad])
     if kind == "logsumexp":
@@ -129,7 +251,28 @@ def fused(kind: str, x, axis: Axis, numpy_path: Callable[[np.ndarray], np.ndarra
         out = out.reshape(kept)
     else:
         last = tuple(range(arr.ndim - len(p.axes), arr.ndim))
-        out = np.moveaxis(out.reshape(moved_shape), last, p.axes)
+        out = out.reshape(moved_shape)
+        if p.axes != last:
+            out = np.moveaxis(out, last, p.axes)
     if nothing_left is not None and nothing_left.any():
         out = np.where(nothing_left, 0.0 if kind == "softmax" else -np.inf, out).astype(out.dtype)
     return (out, p.axes) if kind == "logsumexp" else out
+
+
+def cross_entropy_rows(x: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    """``-log_softmax(x)[n, target[n]]`` for the rows of the 2-D `x` (float64 losses).
+
+    None where the kernels do not apply (no numba, another dtype, or a row with NaN or
+    an infinite maximum: the caller's NumPy path owns those).
+    """
+    module = kernels()
+    if module is None or x.dtype not in (np.float32, np.float64) or x.size == 0:
+        return None
+    rows, labels = np.ascontiguousarray(x), np.ascontiguousarray(target, dtype=np.int64)
+    out, bad = np.empty(rows.shape[0]), np.zeros(rows.shape[0], dtype=bool)
+    in_chunks(
+        lambda a, b: module.cross_entropy_rows(rows[a:b], labels[a:b], out[a:b], bad[a:b]),
+        rows.shape[0],
+        rows.size,
+    )
+    return None if bad.any() else out

@@ -17,7 +17,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from softmax_lib._targets import LossProblem, Reduction, prepare_cross_entropy, prepare_loss
+from softmax_lib._dispatch import cross_entropy_rows
+from softmax_lib._targets import (
+    REDUCTIONS,
+    LossProblem,
+    Reduction,
+    prepare_cross_entropy,
+    prepare_loss,
+)
+from softmax_lib._validation import check_choice, check_class_indices, prepare
 from softmax_lib.core import log_softmax, logsumexp
 
 __all__ = ["cross_entropy", "nll_loss"]
@@ -129,6 +137,9 @@ def cross_entropy(
     >>> float(cross_entropy([[2.0, 0.0], [0.0, 2.0]], [0, 0], weight=[1.0, 3.0]))
     1.126928
     """
+    labels = _by_labels(logits, target, axis, weight, ignore_index, reduction, label_smoothing)
+    if labels is not None:
+        return labels
     problem = prepare_cross_entropy(
         logits, target, axis, weight, ignore_index, reduction, label_smoothing
     )
@@ -147,6 +158,27 @@ def cross_entropy(
         with np.errstate(over="ignore"):
             losses[overflowed] = 2 * _weighted_nll(problem.coeff[overflowed], half)
     return _reduce(losses, problem)
+
+
+def _by_labels(logits, target, axis, weight, ignore_index, reduction, label_smoothing):
+    """Class labels without weights, smoothing or ignored entries: one fused kernel pass.
+
+    The common case, validated by the same checks in the same order as the general
+    path. None where it does not apply (then the general path runs).
+    """
+    t = np.asarray(target)
+    plain = weight is None and ignore_index is None and type(label_smoothing) in (int, float)
+    if not (plain and label_smoothing == 0 and t.dtype.kind in "iu"):
+        return None
+    prepared = prepare(logits, axis, "logits", one_axis=True, need_classes=True, widen=False)
+    reduction = check_choice(reduction, "reduction", REDUCTIONS)
+    x = np.moveaxis(prepared.arr, prepared.axis, -1)
+    check_class_indices(t, x.shape[-1], None, x.shape[:-1])
+    losses = cross_entropy_rows(x.reshape(-1, x.shape[-1]), t.reshape(-1))
+    if losses is None:
+        return None
+    problem = LossProblem(x, x.dtype, prepared.axis, None, float(t.size), reduction)
+    return _reduce(losses.reshape(x.shape[:-1]), problem)
 
 
 def nll_loss(

@@ -65,6 +65,8 @@ def as_real_float_array(x: ArrayLike, name: str) -> NDArray[np.floating]:
     NumPy masked arrays, whose mask NumPy's functions would silently drop (mask an entry
     with a logit of ``-inf`` instead).
     """
+    if type(x) is np.ndarray and x.dtype.kind == "f":  # the common case, checked fast
+        return x
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(
             f"`{name}` must be a plain array, not a masked array, whose mask NumPy would "

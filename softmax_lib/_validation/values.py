@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -95,7 +96,7 @@ def check_temperature(temperature: object) -> float:
     if isinstance(temperature, bool | np.bool_) or not isinstance(temperature, numbers.Real):
         raise TypeError(f"`temperature` must be a real number; got {temperature!r}.")
     value = float(temperature)
-    if not (np.isfinite(value) and value > 0):
+    if not (math.isfinite(value) and value > 0):
         raise ValueError(f"`temperature` must be a finite number > 0; got {value!r}.")
     return value
 

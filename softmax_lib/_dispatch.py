@@ -132,8 +132,8 @@ def in_chunks(call: Callable[[int, int], None], items: int, size: int) -> None:
     The kernels release the GIL, so chunks run side by side; work below PARALLEL_MIN
     elements (`size`), or a single item, runs in the calling thread.
     """
-    count = min(threads(), items)
-    if count < 2 or size < PARALLEL_MIN:
+    count = min(threads(), items) if size >= PARALLEL_MIN else 1
+    if count < 2:
         call(0, items)
         return
     if not _pool or _pool[0][0] != os.getpid():  # none yet, or made before a fork

@@ -121,6 +121,8 @@ def cross_entropy(
 
     The log-probabilities come from :func:`softmax_lib.log_softmax`, never from
     ``log(softmax(z))``, so a loss stays finite and accurate when a probability underflows.
+    With class indices and no weights, smoothing or ignored entries, a fused kernel computes
+    only the target's log-probability, by the same arithmetic (when numba is installed).
     A class whose coefficient is 0 contributes exactly nothing, even if its logit is
     ``-inf`` (PyTorch returns NaN there for probability targets).
 

@@ -11,6 +11,7 @@ import numpy as np
 import scipy.special as sp
 
 import softmax_lib as sl
+from softmax_lib._dispatch import numpy_path, on_threads
 
 FUNCTIONS = ("softmax", "log_softmax", "logsumexp", "cross_entropy")
 
@@ -24,41 +25,18 @@ def _softmax_lib():
     }
 
 
-def _softmax_lib_numpy():
-    """softmax_lib with its fused kernels switched off: the NumPy path, for comparison."""
+def _softmax_lib_within(context):
+    """softmax_lib with every call made inside ``context()`` (a setting of _dispatch's)."""
 
-    from softmax_lib._dispatch import numpy_path
-
-    def off(fn):
+    def within(fn):
         def run(x, t):
-            with numpy_path():
+            with context():
                 return fn(x, t)
 
         return run
 
     prepare, fns = _softmax_lib()
-    return prepare, {name: off(fn) for name, fn in fns.items()}
-
-
-def _softmax_lib_one_thread():
-    """softmax_lib on one thread (SOFTMAX_LIB_THREADS=1), for comparisons at equal threads."""
-
-    def one(fn):
-        def run(x, t):
-            before = os.environ.get("SOFTMAX_LIB_THREADS")
-            os.environ["SOFTMAX_LIB_THREADS"] = "1"
-            try:
-                return fn(x, t)
-            finally:
-                if before is None:
-                    del os.environ["SOFTMAX_LIB_THREADS"]
-                else:
-                    os.environ["SOFTMAX_LIB_THREADS"] = before
-
-        return run
-
-    prepare, fns = _softmax_lib()
-    return prepare, {name: one(fn) for name, fn in fns.items()}
+    return prepare, {name: within(fn) for name, fn in fns.items()}
 
 
 def _scipy():
@@ -149,9 +127,10 @@ def available(threads=False):
     thread and PyTorch on all are added (softmax_lib's default is every core).
     """
     out = {"softmax_lib": _softmax_lib()}
-    if threads:
-        out["softmax_lib 1 thread"] = _softmax_lib_one_thread()
-    out |= {"numpy path": _softmax_lib_numpy(), "scipy": _scipy()}
+    if threads:  # on one thread, for comparisons at equal thread counts
+        out["softmax_lib 1 thread"] = _softmax_lib_within(lambda: on_threads(1))
+    # the fused kernels switched off: the NumPy path, for comparison
+    out |= {"numpy path": _softmax_lib_within(numpy_path), "scipy": _scipy()}
     factories = [("torch", _torch)]
     if threads:
         factories.append(("torch all threads", lambda: _torch(threads=None)))

@@ -45,20 +45,33 @@ def kernels():
 
 
 @contextlib.contextmanager
+def _environment(name: str, value: str):
+    """Within this block, the environment variable `name` is `value`; then restored."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = before
+
+
 def numpy_path():
     """Within this block, compute on the NumPy path (the kernels switched off), then restore.
 
     For comparisons (benchmarks, the book); it sets ``SOFTMAX_LIB_NUMBA=0`` for the process.
     """
-    before = os.environ.get("SOFTMAX_LIB_NUMBA")
-    os.environ["SOFTMAX_LIB_NUMBA"] = "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["SOFTMAX_LIB_NUMBA"]
-        else:
-            os.environ["SOFTMAX_LIB_NUMBA"] = before
+    return _environment("SOFTMAX_LIB_NUMBA", "0")
+
+
+def on_threads(count: int):
+    """Within this block, split large inputs over `count` threads (1: none), then restore.
+
+    For comparisons at equal thread counts; it sets ``SOFTMAX_LIB_THREADS`` for the process.
+    """
+    return _environment("SOFTMAX_LIB_THREADS", str(count))
 
 
 def warm() -> float:

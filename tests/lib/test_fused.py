@@ -226,15 +226,8 @@ def test_a_mask_is_a_logit_of_minus_infinity_on_the_kernel_too(dtype, name):
 
 
 def with_threads(count, fn, *args, **kwargs):
-    before = os.environ.get("SOFTMAX_LIB_THREADS")
-    os.environ["SOFTMAX_LIB_THREADS"] = str(count)
-    try:
+    with _dispatch.on_threads(count):
         return fn(*args, **kwargs)
-    finally:
-        if before is None:
-            del os.environ["SOFTMAX_LIB_THREADS"]
-        else:
-            os.environ["SOFTMAX_LIB_THREADS"] = before
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -154,7 +154,7 @@ def _term_single(xi, m):
     """``exp(xi - m)`` for a float32 ``xi``, with a relative error below 2**-36.
 
     Its results are rounded to float32 (2**-24), so less suffices, and no table:
-    ``xi - m`` is exact in float64 (no TwoSum); ``d = k ln2 + r`` with one constant
+    ``xi - m`` is within 2**-53 in float64 (no TwoSum); ``d = k ln2 + r`` with one constant
     (off by at most 2**-43) and ``|r| <= ln2 / 2``; ``exp(r)`` a polynomial of
     degree 9; results below 2**-1000, which vanish in float32, are not made exact:
     d is clamped to FLOOR_SINGLE and ``2**k`` goes into the exponent bits directly.
@@ -329,7 +329,11 @@ def _divide(row, m, hi, lo, t, o, single):
 @nb.njit(inline="always")
 def _subtract(row, m, log_s, o, single):
     """Write log-softmax's last pass: ``o = (x - m) - log s``, the error of x - m kept."""
-    if single:  # x_i - m is exact in float64; one rounding to float32 follows
+    # float32: x_i - m in float64 is exact when the binary exponents of x_i and m differ by
+    # at most 29 (24 + 29 = 53 bits); beyond that it is rounded, by at most 2**-53 relative,
+    # far below half a float32 ULP (at least 2**-25 relative), so the rounding to float32
+    # when o[i] is stored dominates the error.
+    if single:
         for i in range(row.shape[0]):
             o[i] = (np.float64(row[i]) - m) - log_s
     else:

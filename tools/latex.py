@@ -10,7 +10,8 @@ writer numbers every chapter and drops the captions of the table of contents, so
 - cells the site shows collapsed (``hide-cell``, ``hide-input``: plotting and glue helpers)
   are left out of the PDF, inputs only for ``hide-input``;
 - the bibliography page keeps only its list (the list brings its own chapter title);
-- the instructor's guide's tables, taller than a page, break across pages (longtable).
+- the instructor's guide's and the notation page's tall tables break across pages
+  (longtable), with wrapping columns.
 """
 
 from __future__ import annotations
@@ -58,14 +59,14 @@ class ShapeThePdf(SphinxPostTransform):
             docname = start.get("docname")
             if docname in openings:
                 start.insert(0, nodes.raw("", openings[docname], format="latex"))
-            if docname == "chapters/instructor-guide":
+            if docname in WRAPPED_TABLES:
                 for table in start.findall(nodes.table):  # tall tables must break across pages
                     if len(table.astext()) > 3000:
-                        # A longtable whose columns wrap: a third for the chapter, the rest
-                        # for the text (Sphinx's "colwidths-given", as :widths: would set).
+                        # A longtable whose columns wrap, at the widths given for the page
+                        # (Sphinx's "colwidths-given", as :widths: would set).
                         table["classes"] += ["longtable", "colwidths-given"]
                         for colspec, width in zip(
-                            table.findall(nodes.colspec), (30, 70), strict=False
+                            table.findall(nodes.colspec), WRAPPED_TABLES[docname], strict=False
                         ):
                             colspec["colwidth"] = width
             if docname == "chapters/bibliography":
@@ -84,6 +85,15 @@ class ShapeThePdf(SphinxPostTransform):
                 for child in list(node.children):
                     if "cell_input" in child.get("classes", []):
                         node.remove(child)
+
+
+# Pages whose tall tables break across pages with wrapping columns, and the columns' widths:
+# the guide's (chapter, text) and the notation page's three columns, whose chapter titles and
+# meanings would otherwise run off the page.
+WRAPPED_TABLES = {
+    "chapters/instructor-guide": (30, 70),
+    "chapters/notation": (22, 33, 45),
+}
 
 
 def _configure(app, config):

@@ -48,7 +48,7 @@ CACHE_KEY = $(shell cat $(REQS) $$(find softmax_lib -name '*.py' | sort) | sha25
 # The notebooks the build renders for download, Colab, Binder and the assignments depend on
 # the renderer and the configuration: when they change, every page is written again (--all),
 # from the execution cache.
-RENDER_KEY = $(shell cat tools/launch.py tools/notebooks.py _config.yml _toc.yml | sha256sum | cut -c1-16)
+RENDER_KEY = $(shell cat tools/launch.py tools/notebooks.py tools/graded.py tools/course.py _config.yml _toc.yml | sha256sum | cut -c1-16)
 
 # A build whose cache key differs from the current one starts from a clean _build.
 cache-guard:

@@ -21,6 +21,9 @@ Usage (the Makefile calls these)::
 
 from __future__ import annotations
 
+import ast
+import copy
+import doctest
 import html
 import json
 import os
@@ -28,6 +31,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -49,6 +53,8 @@ BOOK_FILES = [
     "binder/runtime.txt",
     "tools/__init__.py",
     "tools/citations.py",
+    "tools/course.py",
+    "tools/graded.py",
     "tools/latex.py",
     "tools/launch.py",
     "tools/notebooks.py",
@@ -59,13 +65,14 @@ Work this exercise in the cell below. The solution is in the teacher's edition.
 ```
 
 ```{{code-cell}} ipython3
-# Your answer to exercise {label}
+# Your answer to {title}
 ```
 """
 
 GRADED_CELL = """```{{note}}
-Complete the function in the cell below. In the course edition this exercise is graded by
-hidden tests. The solution is in the teacher's edition.
+Complete the function in the cell below. This exercise is graded by hidden tests; its
+reference solution is not published (it is in the teacher's material). The self-check the
+exercise names tells you what fails and why.
 ```
 
 ```{{code-cell}} ipython3
@@ -128,21 +135,52 @@ def graded_stub(block: list[str]) -> str | None:
     return None
 
 
-def answer_cell(block: list[str], label: str) -> str:
+def answer_cell(block: list[str], label: str, number: str = "") -> str:
     """Return what replaces a solution for students: an answer cell, or the graded stub."""
     stub = graded_stub(block)
     if stub is None:
-        return ANSWER_CELL.format(label=label)
+        title = f"Exercise {number}" if number else "the exercise above"
+        return ANSWER_CELL.format(title=title)
     return GRADED_CELL.format(stub=stub)
 
 
-def strip_solutions(text: str) -> str:
-    """Return the chapter with every solution replaced by an answer cell (or graded stub)."""
+_EXERCISE_LABEL = re.compile(
+    r"^(`{3,}|:{3,})\{exercise(?:-start)?\}[^\n]*\n(?:[^\n]*\n)*?:label:\s*(?P<label>\S+)",
+    re.M,
+)
+
+
+def chapter_numbers(toc: Path = ROOT / "_toc.yml") -> dict[str, int]:
+    """Return the number the site gives each numbered chapter, by file stem."""
+    import yaml
+
+    parts = yaml.safe_load(toc.read_text(encoding="utf-8"))["parts"]
+    files = [c["file"] for part in parts if part.get("numbered") for c in part["chapters"]]
+    return {Path(name).stem: k for k, name in enumerate(files, start=1)}
+
+
+def exercise_numbers(text: str, chapter: int) -> dict[str, str]:
+    """Return the site's number of each exercise of a chapter (``1.4``), by label."""
+    labels = [m["label"] for m in _EXERCISE_LABEL.finditer(text)]
+    return {label: f"{chapter}.{k}" for k, label in enumerate(labels, start=1)}
+
+
+def strip_solutions(
+    text: str, *, graded_only: bool = False, numbers: dict[str, str] | None = None
+) -> str:
+    """Return the chapter with every solution replaced by an answer cell (or graded stub).
+
+    With `graded_only`, only the graded exercises' solutions are replaced (the public book).
+    `numbers` gives the exercises' numbers by label, for the answer cells' comments.
+    """
     lines = text.splitlines()
     pieces, start = [], 0
     for first, last, label in _blocks(text):
+        if graded_only and graded_stub(lines[first : last + 1]) is None:
+            continue
+        number = (numbers or {}).get(label, "")
         pieces.append("\n".join(lines[start:first]))
-        pieces.append(answer_cell(lines[first : last + 1], label).rstrip("\n"))
+        pieces.append(answer_cell(lines[first : last + 1], label, number).rstrip("\n"))
         start = last + 1
     pieces.append("\n".join(lines[start:]))
     return "\n".join(pieces) + "\n"
@@ -165,18 +203,31 @@ def outside_solutions(text: str) -> str:
 
 
 def solution_fragments(
-    text: str, *, elsewhere: str = "", min_code: int = 12, min_prose: int = 30
+    text: str,
+    *,
+    elsewhere: str = "",
+    min_code: int = 12,
+    min_prose: int = 30,
+    graded_only: bool = False,
 ) -> list[str]:
     """Distinctive lines of the solutions, to look for in student artefacts.
 
     Code lines of at least `min_code` characters and markup-free prose lines of at least
     `min_prose` characters, keeping only those that occur neither outside the solutions of
     this chapter nor in `elsewhere` (the rest of the book), so that a line students may
-    legitimately see, such as a shared import, cannot raise a false alarm.
+    legitimately see, such as a shared import, cannot raise a false alarm. With
+    `graded_only`, only the graded exercises' solutions are read, and the practice ones count
+    as seen (the public book shows them).
     """
     lines = text.splitlines()
     blocks = _blocks(text)
     outside_text = outside_solutions(text) + " " + elsewhere
+    if graded_only:
+        practice = [b for b in blocks if graded_stub(lines[b[0] : b[1] + 1]) is None]
+        blocks = [b for b in blocks if b not in practice]
+        outside_text += " " + " ".join(
+            _normalise("\n".join(lines[first : last + 1])) for first, last, _ in practice
+        )
     fragments = []
     for first, last, _ in blocks:
         in_code = False
@@ -215,8 +266,197 @@ def _artefact_texts(directory: Path):
             yield path, _normalise(path.read_text(encoding="utf-8", errors="replace"))
 
 
-def find_leaks(chapters: Path, artefacts: list[Path]) -> list[str]:
-    """Return a description of every solution fragment found in the artefacts."""
+# --------------------------------------------------------------------------- graded code
+# A graded exercise's reference solution must not reach students in any form: not as its own
+# lines (the fragments above) and not as the same code under other names, for example as a
+# docstring example of the self-check that the exercise tells students to run. The code
+# check compares statements, each normalised by Python's parser with its names numbered in
+# order of appearance (attributes, keywords and constants kept), so that renaming variables,
+# reformatting or a doctest prompt does not hide a copy.
+
+_SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr, ast.Raise)
+# A statement of fewer syntax nodes than this is too generic to be a solution's own, e.g.
+# ``a = a.reshape(-1)`` (8 nodes) or ``return a`` (2).
+MIN_NODES = 10
+
+
+def _size(statement: str) -> int:
+    """Count the syntax nodes of a statement, load/store contexts aside."""
+    return sum(
+        not isinstance(node, (ast.expr_context, ast.Module))
+        for node in ast.walk(ast.parse(statement))
+    )
+
+
+class _Renamer(ast.NodeTransformer):
+    """Number the names of a statement in order of appearance: ``_0``, ``_1``, ..."""
+
+    def __init__(self):
+        self.names: dict[str, str] = {}
+
+    def _name(self, name: str) -> str:
+        return self.names.setdefault(name, f"_{len(self.names)}")
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.copy_location(ast.Name(id=self._name(node.id), ctx=node.ctx), node)
+
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        node.arg = self._name(node.arg)
+        return node
+
+
+def normalised_statements(tree: ast.AST) -> list[str]:
+    """Return every simple statement under `tree`, names aside (docstrings skipped)."""
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, _SIMPLE):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # a docstring or a bare constant
+        out.append(ast.unparse(_Renamer().visit(copy.deepcopy(node))))
+    return out
+
+
+def _parse(code: str) -> ast.AST | None:
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+    try:
+        return ast.parse(textwrap.dedent(code))
+    except (SyntaxError, ValueError):
+        return None
+
+
+_FENCED = re.compile(r"^\s*(`{3,}|~{3,})[^\n]*\n(.*?)^\s*\1", re.S | re.M)
+
+
+def code_statements(text: str) -> set[str]:
+    """Return the normalised statements of every piece of Python code in a text.
+
+    A text is searched as a whole (a Python file, a code cell), then by its doctest examples
+    (docstrings, READMEs), its fenced code blocks and finally line by line, so that code in
+    a docstring, in Markdown or in the text of an HTML page is found too.
+    """
+    pieces = [text]
+    try:
+        examples = doctest.DocTestParser().get_examples(text)
+    except ValueError:  # an inconsistent prompt in prose: the other routes still look
+        examples = []
+    if examples:
+        pieces.append("".join(example.source for example in examples))
+    pieces += [match.group(2) for match in _FENCED.finditer(text)]
+    found: set[str] = set()
+    whole = _parse(text)
+    if whole is not None:
+        found.update(normalised_statements(whole))
+    for piece in pieces[1:]:
+        tree = _parse(piece)
+        if tree is not None:
+            found.update(normalised_statements(tree))
+    if whole is None:
+        for line in text.splitlines():
+            line = re.sub(r"^\s*(>>>|\.\.\.)\s?", "", line).strip()
+            if 8 <= len(line) <= 2000:
+                tree = _parse(line)
+                if tree is not None:
+                    found.update(normalised_statements(tree))
+    return found
+
+
+def graded_answers(text: str) -> list[str]:
+    """Return the source of every graded answer cell (``autograde: {answer}``) in a chapter."""
+    lines = text.splitlines()
+    return [
+        source
+        for first, last, _ in _blocks(text)
+        for options, source in code_cells(lines[first : last + 1])
+        if "answer" in (options.get("autograde") or {})
+    ]
+
+
+def graded_statements(chapters: Path) -> dict[str, str]:
+    """Return the distinctive statements of the graded reference solutions, with their chapter.
+
+    Distinctive: at least :data:`MIN_NODES` syntax nodes, and not shown on the public site
+    anyway: by the book outside its solutions (code a chapter teaches may well be part of a
+    solution), by a practice exercise's solution, or by the stub students are given.
+    """
+    texts = {c.name: c.read_text(encoding="utf-8") for c in sorted(chapters.glob("*.md"))}
+    visible: set[str] = set()
+    for text in texts.values():
+        lines = text.splitlines()
+        inside = set()
+        for first, last, _ in _blocks(text):
+            inside.update(range(first, last + 1))
+            block = lines[first : last + 1]
+            stub = graded_stub(block)
+            if stub:
+                visible |= code_statements(stub)
+            else:
+                visible |= {s for _, code in code_cells(block) for s in code_statements(code)}
+        outside = "\n".join(line for k, line in enumerate(lines) if k not in inside)
+        visible |= code_statements(outside)
+        visible |= {
+            s for _, source in code_cells(outside.splitlines()) for s in code_statements(source)
+        }
+    statements = {}
+    for name, text in texts.items():
+        for source in graded_answers(text):
+            for statement in code_statements(source):
+                if _size(statement) >= MIN_NODES and statement not in visible:
+                    statements[statement] = name
+    return statements
+
+
+def _artefact_code(directory: Path):
+    """Yield (path, code text) for every text file under `directory`, as students see it."""
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        suffix = path.suffix.lower()
+        if suffix == ".ipynb":
+            nb = json.loads(path.read_text(encoding="utf-8"))
+            for cell in nb.get("cells", []):
+                yield path, "".join(cell.get("source", ""))
+        elif suffix in (".html", ".htm"):
+            raw = path.read_text(encoding="utf-8", errors="replace")
+            yield path, html.unescape(re.sub(r"<[^>]+>", "", raw))
+        elif suffix in TEXT_SUFFIXES:
+            yield path, path.read_text(encoding="utf-8", errors="replace")
+
+
+TEXT_SUFFIXES = (
+    ".md",
+    ".txt",
+    ".py",
+    ".pyi",
+    ".js",
+    ".json",
+    ".tex",
+    ".yml",
+    ".yaml",
+    ".cfg",
+    ".toml",
+    ".rst",
+)
+
+
+def find_graded_code(chapters: Path, artefacts: list[Path]) -> list[str]:
+    """Return a description of every graded solution statement found in the artefacts."""
+    statements = graded_statements(chapters)
+    leaks = []
+    for directory in artefacts:
+        for path, text in _artefact_code(directory):
+            for statement in sorted(code_statements(text) & statements.keys()):
+                leaks.append(
+                    f"{path}: graded solution code of {statements[statement]}: {statement[:70]!r}"
+                )
+    return leaks
+
+
+def find_leaks(chapters: Path, artefacts: list[Path], *, graded_only: bool = False) -> list[str]:
+    """Return a description of every solution fragment found in the artefacts.
+
+    With `graded_only`, look for the graded exercises' solutions only (the public book).
+    """
     texts = {c.name: c.read_text(encoding="utf-8") for c in sorted(chapters.glob("*.md"))}
     visible = " ".join(outside_solutions(t) for t in texts.values())
     visible += " " + _normalise(ANSWER_CELL) + " " + _normalise(GRADED_CELL)
@@ -232,7 +472,7 @@ def find_leaks(chapters: Path, artefacts: list[Path]) -> list[str]:
     )
     fragments = {}
     for name, text in texts.items():
-        for fragment in solution_fragments(text, elsewhere=visible):
+        for fragment in solution_fragments(text, elsewhere=visible, graded_only=graded_only):
             fragments[fragment] = name
     leaks = []
     for directory in artefacts:
@@ -240,7 +480,7 @@ def find_leaks(chapters: Path, artefacts: list[Path]) -> list[str]:
             for fragment, chapter in fragments.items():
                 if fragment in text:
                     leaks.append(f"{path}: solution text of {chapter}: {fragment[:70]!r}")
-    return leaks
+    return leaks + find_graded_code(chapters, artefacts)
 
 
 def student_config(path: Path) -> str:
@@ -301,11 +541,13 @@ def write_student_sources(out: Path) -> None:
     (out / "_toc.yml").write_text(student_toc(ROOT / "_toc.yml"), encoding="utf-8")
     intro = (ROOT / "intro.md").read_text(encoding="utf-8")
     (out / "intro.md").write_text(notebooks.select_edition(intro, "student"), encoding="utf-8")
+    chapters = chapter_numbers()
     for chapter in sorted(CHAPTERS.glob("*.md")):
         if f"chapters/{chapter.stem}" in TEACHER_PAGES:
             continue
         text = notebooks.select_edition(chapter.read_text(encoding="utf-8"), "student")
-        stripped = strip_solutions(text)
+        numbers = exercise_numbers(text, chapters[chapter.stem]) if chapter.stem in chapters else {}
+        stripped = strip_solutions(text, numbers=numbers)
         (out / "chapters" / chapter.name).write_text(stripped, encoding="utf-8")
     for static in (ROOT / "_static", CHAPTERS / "_static"):
         if static.exists():

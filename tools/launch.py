@@ -15,15 +15,16 @@ A local Sphinx extension (``_config.yml``: ``sphinx.local_extensions``). It does
 2. **Notebooks per page, generated at build time.** A plain Jupyter front end cannot show
    MyST, so every executed page is rendered by ``tools/notebooks.py`` into notebooks that read
    like the page (glued numbers as text, numbered exercises, links, expanded macros), with the
-   outputs of the build. They go to ``_build/notebooks/<edition>/`` for the three editions
-   (``teacher``, ``student``, and ``assignment``, the nbgrader source of the numbered
-   chapters), and the site's own edition goes to ``_build/html/_sources/`` for the download
-   button. The teacher and student notebooks get one setup cell after the title: in Colab it
-   installs ``softmax_lib`` from the repository and MyST-NB (for ``glue``); anywhere else it
-   does nothing.
+   outputs of the build. They go to ``_build/notebooks/<edition>/`` for the four editions
+   (``teacher``; ``public``, the same without the graded exercises' solutions; ``student``;
+   and ``assignment``, the nbgrader source of the numbered chapters), and the site's own
+   edition (``public``) goes to ``_build/html/_sources/`` for the download button. The
+   notebooks for readers get one setup cell after the title: in Colab it installs
+   ``softmax_lib`` from the repository and MyST-NB (for ``glue``); anywhere else it does
+   nothing.
 
 3. **The Binder and Colab buttons open those notebooks.** The GitHub workflow publishes the
-   teacher notebooks, with what Binder needs to build the environment, to the
+   public notebooks, with what Binder needs to build the environment, to the
    :data:`NOTEBOOKS_BRANCH` branch (``python tools/notebooks.py branch``); both links point there.
 """
 
@@ -313,7 +314,7 @@ def _page(app, pagename, templatename, context, doctree):
         source.get("metadata", {}).pop(key, None)
     site = site_url(url)
     resolver = SphinxResolver(app, pagename, glue, site)
-    editions = ["teacher", "student"]
+    editions = ["teacher", "public", "student"]
     if re.match(r"chapters/\d\d[a-z]?-", pagename):  # numbered chapters (06b too)
         editions.append("assignment")
     out = Path(app.outdir).parent / "notebooks"
@@ -394,7 +395,7 @@ def setup(app):
     # The student edition turns this off: the repository holds the solutions.
     app.add_config_value("launch_repository_button", True, "html")
     # The edition of the notebook the download button offers (the student edition: student).
-    app.add_config_value("launch_notebook_edition", "teacher", "html")
+    app.add_config_value("launch_notebook_edition", "public", "html")
     app.connect("config-inited", _configure)
     # Local fixes for the theme pair (sidebar buttons, wide equations), in _static/.
     app.add_css_file("softmax-book.css")

@@ -31,7 +31,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EDITIONS = ("teacher", "student", "assignment")
+EDITIONS = ("teacher", "public", "student", "assignment")
 
 # nbgrader's markers (its defaults), written around graded solutions and hidden tests.
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -39,6 +39,10 @@ BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 ANSWER_NOTE = "*Work this exercise in the cell below.*"
+GRADED_NOTE = (
+    "*A graded exercise: complete the function in the cell below. Its solution is not"
+    " published; the self-check the exercise names tells you what fails and why.*"
+)
 
 ADMONITIONS = {
     "note": "Note",
@@ -119,7 +123,7 @@ def select_edition(text: str, edition: str) -> str:
     -->``, and student-only text inside a comment, ``<!-- edition: student`` ... ``edition: end
     -->``, so that the teacher's website, built from the sources as they are, never shows it.
     """
-    if edition == "teacher":
+    if edition in ("teacher", "public"):
         return text
     return _STUDENT_ONLY.sub(lambda m: m["body"], _TEACHER_ONLY.sub("", text))
 
@@ -503,32 +507,59 @@ def _hide_flags(cell: dict) -> None:
         cell["metadata"]["jupyter"] = jupyter
 
 
+_SOLUTION_START = re.compile(r"^\s*(?:`{3,}|:{3,})\{solution-start\}\s*(?P<label>\S+)", re.M)
+_SOLUTION_END = re.compile(r"^\s*(?:`{3,}|:{3,})\{solution-end\}", re.M)
+
+
+def graded_labels(nb: dict) -> set[str]:
+    """Return the labels of a notebook's graded exercises.
+
+    A graded exercise is one whose solution holds a code cell with ``autograde: {answer:
+    ...}`` metadata; the code cells of a gated solution follow the Markdown cell that opens it.
+    """
+    labels, label = set(), None
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            source = _source(cell)
+            marks = [(m.start(), m["label"]) for m in _SOLUTION_START.finditer(source)]
+            marks += [(m.start(), None) for m in _SOLUTION_END.finditer(source)]
+            if marks:
+                label = max(marks)[1]
+        elif label and "answer" in (autograde(cell) or {}):
+            labels.add(label)
+    return labels
+
+
 def render(nb: dict, resolver: Resolver, opts: Options) -> dict:
     """Return a plain-Jupyter copy of an executed MyST-NB notebook.
 
-    `opts.edition` is ``teacher`` (solutions kept as collapsed sections), ``student``
-    (solutions removed; an answer cell, or for a graded exercise the function stub, under
-    each exercise) or ``assignment`` (the nbgrader source: as ``student``, but graded answers
-    carry their solution between nbgrader's markers and the hidden tests follow them).
+    `opts.edition` is ``teacher`` (solutions kept as collapsed sections), ``public`` (what the
+    website publishes: as ``teacher``, but a graded exercise gets the student's stub instead
+    of its solution), ``student`` (solutions removed; an answer cell, or for a graded exercise
+    the function stub, under each exercise) or ``assignment`` (the nbgrader source: as
+    ``student``, but graded answers carry their solution between nbgrader's markers and the
+    hidden tests follow them).
     """
     if opts.edition not in EDITIONS:
         raise ValueError(f"`edition` must be one of {EDITIONS}; got {opts.edition!r}.")
     renderer = _Renderer(resolver, opts)
     out = copy.deepcopy(nb)
     cells: list[dict] = []
-    state = {"exercise": "", "in_solution": False, "graded": False, "solutions": 0}
-    teacher = opts.edition == "teacher"
+    state = {"exercise": "", "in_solution": False, "graded": False, "show": False}
+    graded = graded_labels(nb)
 
     def answer_cell(label: str) -> None:
+        number = resolver.number("exercise", label)
+        title = f"Exercise {number}" if number else "the exercise above"
         cells.append(_markdown_cell(ANSWER_NOTE))
-        cells.append(_code_cell(f"# Your answer to exercise {label}\n"))
+        cells.append(_code_cell(f"# Your answer to {title}\n"))
 
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             merge = False  # consecutive pieces of one source cell stay one cell
             for event in renderer.blocks(select_edition(_source(cell), opts.edition)):
                 if event.kind == "md":
-                    if teacher or not state["in_solution"]:
+                    if state["show"] or not state["in_solution"]:
                         if merge:
                             cells[-1]["source"] += "\n\n" + event.text
                         else:
@@ -542,9 +573,12 @@ def render(nb: dict, resolver: Resolver, opts: Options) -> dict:
                     cells.append(_markdown_cell(f"### Exercise {number}", exercise=event.label))
                     merge = True  # the exercise's text joins its heading
                 elif event.kind == "solution-start":
-                    state.update(in_solution=True, graded=False, label=event.label)
+                    show = opts.edition == "teacher" or (
+                        opts.edition == "public" and event.label not in graded
+                    )
+                    state.update(in_solution=True, graded=False, label=event.label, show=show)
                     number = resolver.number("exercise", event.label)
-                    if teacher:
+                    if show:
                         cells.append(
                             _markdown_cell(
                                 f"#### Solution to Exercise {number}",
@@ -556,9 +590,9 @@ def render(nb: dict, resolver: Resolver, opts: Options) -> dict:
                             )
                         )
                 elif event.kind == "solution-end":
-                    if not teacher and not state["graded"]:
+                    if not state["show"] and not state["graded"]:
                         answer_cell(state["label"])
-                    state["in_solution"] = False
+                    state.update(in_solution=False, show=False)
             continue
         if cell["cell_type"] != "code":
             cells.append(copy.deepcopy(cell))
@@ -566,11 +600,12 @@ def render(nb: dict, resolver: Resolver, opts: Options) -> dict:
         new = copy.deepcopy(cell)
         new.setdefault("metadata", {})
         grading = autograde(cell)
-        if state["in_solution"] and not teacher:
+        if state["in_solution"] and not state["show"]:
             if grading and "answer" in grading:
                 state["graded"] = True
                 marked = mark_solution(_source(cell))
-                if opts.edition == "student":
+                if opts.edition in ("public", "student"):
+                    cells.append(_markdown_cell(GRADED_NOTE))
                     cells.append(_code_cell(stub_solution(marked) + "\n"))
                 else:
                     cells.append(
@@ -651,15 +686,16 @@ BRANCH_README = """# Softmax, computed: the chapters as notebooks
 
 Generated from `{commit}` of the book's main branch; do not edit here. `chapters/` holds every
 page of the book as a Jupyter notebook that reads like the website (glued numbers, numbered
-exercises, collapsed solutions, links to the published pages), with the outputs of the build.
+exercises, collapsed solutions of the practice exercises, links to the published pages), with
+the outputs of the build. A graded exercise has its function to complete, not its solution.
 Binder and Colab open these; `binder/` describes the environment they run in.
 """
 
 
 def write_branch(out: Path, built: Path | None = None, commit: str = "") -> None:
-    """Assemble the notebooks branch in `out`: teacher notebooks plus what Binder needs."""
+    """Assemble the notebooks branch in `out`: the public notebooks plus what Binder needs."""
     out = Path(out)
-    built = Path(built) if built else ROOT / "_build" / "notebooks" / "teacher"
+    built = Path(built) if built else ROOT / "_build" / "notebooks" / "public"
     if not list(built.glob("chapters/*.ipynb")):
         raise FileNotFoundError(f"no rendered notebooks in {built}: run make book first")
     if out.exists():

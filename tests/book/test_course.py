@@ -37,7 +37,7 @@ def test_stripping_removes_every_solution_and_keeps_every_exercise(path):
     lines = text.splitlines()
     blocks = [lines[first : last + 1] for first, last, _ in course._blocks(text)]
     graded = [b for b in blocks if course.graded_stub(b) is not None]
-    assert stripped.count("# Your answer to exercise") == len(blocks) - len(graded)
+    assert stripped.count("# Your answer to ") == len(blocks) - len(graded)
     assert stripped.count("raise NotImplementedError()") >= len(graded) >= 1
     # Nothing else is lost: without the answer cells, the student text is the teacher text
     # minus its solutions.
@@ -89,8 +89,15 @@ def test_the_leak_check_finds_solutions_in_teacher_material(tmp_path):
     for path in CHAPTERS:
         (tmp_path / "teacher" / path.name).write_text(path.read_text())
     leaks = course.find_leaks(ROOT / "chapters", [tmp_path / "teacher"])
-    assert {leak.split(": solution text of ")[1].split(":")[0] for leak in leaks} == {
+    text = [leak for leak in leaks if ": solution text of " in leak]
+    assert {leak.split(": solution text of ")[1].split(":")[0] for leak in text} == {
         p.name for p in CHAPTERS
+    }
+    # The graded solutions' code is found as code too, names aside.
+    code = [leak for leak in leaks if ": graded solution code of " in leak]
+    assert {leak.split(": graded solution code of ")[1].split(":")[0] for leak in code} >= {
+        "02-stable-softmax.md",
+        "06b-classifier.md",
     }
 
 
@@ -103,6 +110,69 @@ def test_the_leak_check_sees_through_html_and_notebooks(tmp_path):
     leaks = course.find_leaks(ROOT / "chapters", [tmp_path])
     assert any("page.html" in leak for leak in leaks)
     assert any("nb.ipynb" in leak for leak in leaks)
+
+
+# check_logsumexp's docstring example until issue 29: chapter 2's graded my_logsumexp, renamed.
+LEAKED_DOCSTRING = '''
+def check_logsumexp(fn):
+    """Check a log-sum-exp.
+
+    >>> import numpy as np
+    >>> def shifted(z):
+    ...     m = z.max(axis=-1, keepdims=True)
+    ...     return (m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True)))[..., 0]
+    >>> check_logsumexp(shifted, verbose=False).passed
+    True
+    """
+'''
+
+
+def test_leak_check_finds_the_graded_answer_in_check_logsumexps_docstring(tmp_path):
+    # Issue 29: the library students receive showed chapter 2's graded solution as a doctest;
+    # the text fragments did not see it (the library counted as public).
+    (tmp_path / "checks.py").write_text(LEAKED_DOCSTRING)
+    leaks = course.find_leaks(ROOT / "chapters", [tmp_path])
+    assert any("graded solution code of 02-stable-softmax.md" in leak for leak in leaks), leaks
+
+
+def test_leak_check_sees_graded_code_under_other_names_and_layout(tmp_path):
+    text = (ROOT / "chapters" / "06b-classifier.md").read_text()
+    (answer,) = course.graded_answers(text)
+    statements = course.code_statements(answer) & course.graded_statements(ROOT / "chapters").keys()
+    assert statements, "the classifier's graded solution has no distinctive statement"
+    renamed = answer.replace("W", "weights").replace("b", "bias_")  # names aside
+    markdown = "Some text.\n\n```python\n" + "\n".join(renamed.split("\n")) + "\n```\n"
+    (tmp_path / "notes.md").write_text(markdown)
+    assert course.find_graded_code(ROOT / "chapters", [tmp_path])
+
+
+def test_the_library_students_receive_holds_no_graded_solution():
+    assert course.find_graded_code(ROOT / "chapters", [ROOT / "softmax_lib"]) == []
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_public_source_replaces_the_graded_solution_only(path):
+    from tools import graded
+
+    text = path.read_text()
+    public = graded.public_source(text)
+    lines = text.splitlines()
+    blocks = [lines[first : last + 1] for first, last, _ in course._blocks(text)]
+    practice = sum(course.graded_stub(b) is None for b in blocks)
+    assert len(course._blocks(public)) == practice == len(blocks) - 1
+    assert "raise NotImplementedError()" in public
+    assert not course.graded_answers(public)
+    assert graded.public_source(public) == public  # rewriting twice changes nothing
+
+
+def test_answer_cells_name_the_exercise_by_its_number_on_the_site():
+    text = (ROOT / "chapters" / "06b-classifier.md").read_text()
+    numbers = course.exercise_numbers(text, course.chapter_numbers()["06b-classifier"])
+    stripped = course.strip_solutions(text, numbers=numbers)
+    assert (
+        "# Your answer to Exercise 7.1" in stripped
+        and "ex-classifier" not in stripped.split("# Your answer to")[1].split("\n")[0]
+    )
 
 
 def test_student_sources_have_no_solutions(tmp_path):

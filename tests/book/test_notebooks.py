@@ -17,7 +17,7 @@ from helpers import unavailable
 from softmax_lib import logsumexp, softmax
 
 ROOT = Path(__file__).resolve().parents[2]
-from tools import notebooks  # noqa: E402
+from tools import course, notebooks  # noqa: E402
 
 BUILT = ROOT / "_build" / "notebooks"
 MACROS = {"softmax": r"\operatorname{softmax}", "lse": r"\operatorname{lse}"}
@@ -194,8 +194,24 @@ def test_student_edition_has_no_solution_and_a_stub_for_the_graded_exercise():
         'def f(z):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n'
         in sources
     )
-    assert "# Your answer to exercise ex-2\n" in sources  # the ungraded one gets an empty cell
+    assert "# Your answer to Exercise 1.2\n" in sources  # the ungraded one gets an empty cell
     assert "Solution" not in markdown(out)
+
+
+def test_public_edition_keeps_practice_solutions_and_hides_the_graded_one():
+    out = render(EXERCISE, "public")
+    sources = [c["source"] for c in out["cells"]]
+    # The practice exercise keeps its solution, collapsed, as in the teacher edition ...
+    assert "secret = 42\n" in sources and "Secret proof." in markdown(out)
+    headings = [c["source"] for c in out["cells"] if c["source"].startswith("#### Solution")]
+    assert headings == ["#### Solution to Exercise 1.2"]
+    # ... the graded one shows the student's stub and a note, never its solution or tests.
+    assert not any("return z" in s or "assert f(1)" in s or "Because" in s for s in sources)
+    assert notebooks.GRADED_NOTE in sources
+    assert 'def f(z):\n    """Doc."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n' in (
+        sources
+    )
+    assert notebooks.graded_labels(EXERCISE) == {"ex-1"}
 
 
 def test_assignment_edition_is_nbgrader_source():
@@ -301,6 +317,34 @@ def test_editions_differ_exactly_in_their_solutions():
             if "nbgrader" in c["metadata"]
         ]
         assert len(ids) == len(set(ids))
+
+
+@pytest.mark.built
+def test_public_site_its_downloads_and_notebooks_hold_no_graded_solution():
+    # Issue 29: graded exercises' reference solutions are for teachers only. The public
+    # site (pages, .md and .ipynb downloads) and the notebooks Binder and Colab open show the
+    # exercise and the student's stub; practice exercises keep their solutions.
+    _built()
+    site = ROOT / "_build" / "html"
+    public = [site / "chapters", site / "_sources", BUILT / "public"]
+    assert course.find_leaks(ROOT / "chapters", public, graded_only=True) == []
+    # The check can fail: the teacher notebooks hold every chapter's graded solution.
+    numbered = {p.stem for p in (ROOT / "chapters").glob("0*.md")}
+    leaks = course.find_leaks(ROOT / "chapters", [BUILT / "teacher"], graded_only=True)
+    assert {Path(leak.split(":")[0]).stem for leak in leaks} == numbered
+    for stem in sorted(numbered):
+        page = (site / "chapters" / f"{stem}.html").read_text()
+        assert len(re.findall(r'class="[^"]*graded-solution', page)) == 1, stem
+        text = (ROOT / "chapters" / f"{stem}.md").read_text()
+        lines = text.splitlines()
+        practice = sum(
+            course.graded_stub(lines[first : last + 1]) is None
+            for first, last, _ in course._blocks(text)
+        )
+        nb = json.loads((BUILT / "public" / "chapters" / f"{stem}.ipynb").read_text())
+        headings = [c for c in nb["cells"] if c["metadata"].get("solution")]
+        assert len(headings) == practice >= 3, stem
+        assert notebooks.GRADED_NOTE in [c["source"] for c in nb["cells"]], stem
 
 
 # A float repr that shows decimal noise (0.8000000000000002, 9.999999999999999e-06), or a

@@ -156,3 +156,12 @@ def test_guide_tables_keep_their_items_apart():
     guide = guide[: guide.index("\\chapter{", 1)]
     assert guide.count("•") > 20
     assert not re.findall(r"[a-z]\.•|[a-z]\.[A-Z][a-z]", guide)
+
+
+def test_the_pdf_holds_no_graded_solution():
+    # Issue 29: the PDF, like the public site, shows graded exercises without their solution.
+    from tools import course
+
+    tex = _read(LATEX / "book.tex")
+    assert tex.count("This exercise is graded.") == len(list((ROOT / "chapters").glob("0*.md")))
+    assert course.find_leaks(ROOT / "chapters", [LATEX], graded_only=True) == []

@@ -46,9 +46,12 @@ $(STAMP): $(REQS)
 # whole _build (Sphinx environment and jupyter-cache) is discarded and every page re-runs.
 CACHE_KEY = $(shell cat $(REQS) $$(find softmax_lib -name '*.py' | sort) | sha256sum | cut -c1-16)
 # The notebooks the build renders for download, Colab, Binder and the assignments depend on
-# the renderer and the configuration: when they change, every page is written again (--all),
-# from the execution cache.
-RENDER_KEY = $(shell cat tools/launch.py tools/notebooks.py tools/graded.py tools/course.py _config.yml _toc.yml | sha256sum | cut -c1-16)
+# the renderer, the configuration and the addresses they link to: when one changes, every
+# page is written again (--all), from the execution cache.
+# The addresses the notebooks link to count too (BOOK_SITE_URL, BOOK_REPOSITORY_URL).
+RENDER_KEY = $(shell (cat tools/launch.py tools/notebooks.py tools/graded.py tools/course.py \
+  tools/softmax_feedback.py \
+  _config.yml _toc.yml; echo "$$BOOK_SITE_URL $$BOOK_REPOSITORY_URL") | sha256sum | cut -c1-16)
 
 # A build whose cache key differs from the current one starts from a clean _build.
 cache-guard:

@@ -58,6 +58,7 @@ BOOK_FILES = [
     "tools/latex.py",
     "tools/launch.py",
     "tools/notebooks.py",
+    "tools/softmax_feedback.py",
 ]
 
 ANSWER_CELL = """```{{note}}
@@ -594,16 +595,20 @@ exercise with hidden tests. Points per chapter:
 
 {points_table}
 
-**Keep this directory to yourself.** `source/` holds the solutions and the hidden tests,
-`gradebook.db` the tests again. Students get `release/` only, or `{student_zip}`, which is
-`release/` with a README, the requirements and the book's library.
+**Keep this directory to yourself.** `source/` holds the reference solutions and the hidden
+tests, `gradebook.db` the tests again; the book's public website does not show the graded
+solutions. Students get `release/` only, or `{student_zip}`, which is `release/` with a
+README, the requirements and the book's library.
 
 ## What is here
 
-    nbgrader_config.py   course settings (course id, timeouts)
+    nbgrader_config.py   course settings: course id, timeouts, the exchange, the feedback
+    softmax_feedback.py  how feedback pages show a failed test: in words, no hidden code
     source/<chapter>/    the teacher's version: solutions and hidden tests (nbgrader format)
     release/<chapter>/   the students' version, made by `nbgrader generate_assignment`
     gradebook.db         nbgrader's database: assignments, grade cells, points
+    exchange/            nbgrader's exchange (made on first use): released assignments,
+                         submissions and feedback pass through it
 
 ## Set up once
 
@@ -613,35 +618,109 @@ Use the book's environment (`make lab` in the repository), or in this directory:
     .venv/bin/pip install -r requirements.txt "nbgrader=={nbgrader_version}"
 
 (`requirements.txt` installs the book's pinned environment, the CPU build of PyTorch and the
-book's library `softmax_lib`, which the notebooks and the hidden tests import.)
+book's library `softmax_lib`, which the notebooks and the hidden tests import.) Run the
+`nbgrader` commands below with that environment active (`source .venv/bin/activate`). No
+administrator rights are needed: the exchange is the folder `exchange/` here, not nbgrader's
+default `/usr/local/share/nbgrader/exchange`, which only an administrator can create.
 
-## Hand out
+The notebooks link to the book's pages at {site_url}.{site_note}
 
-- **With nbgrader's formgrader** (JupyterLab, *Nbgrader* menu): open JupyterLab in this
-  directory. The assignments are already generated; release them from the formgrader or with
-  `nbgrader release_assignment <chapter>`.
-- **With a learning platform** (Moodle, Canvas, a shared drive): upload `{student_zip}`, or
-  each notebook in `release/<chapter>/`. Students hand back the notebook under its own name.
+## Hand out, collect and grade through nbgrader's exchange
 
-## Grade
+For students who work on the same machine or JupyterHub as you: they fetch and submit through
+the exchange folder, by its full path (replace `<course>` with the full path of this
+directory, and `<chapter>` with an assignment, such as `01-softmax`). On a server shared by
+several users, the exchange must be a directory every user can write, for example
+`/srv/nbgrader/exchange` made by an administrator with `chmod 1777`: set `c.Exchange.root`
+in `nbgrader_config.py` and pass the same path to the students' commands.
 
-Put each student's notebook at `submitted/<student>/<chapter>/<chapter>.ipynb`, then:
+In this directory, release the assignment:
 
-    nbgrader autograde <chapter>          # runs every notebook in a fresh kernel
-    nbgrader generate_feedback <chapter>  # one HTML page per student, in feedback/
-    nbgrader export                       # grades.csv for your platform
+    nbgrader release_assignment <chapter>
 
-Autograding restores the hidden tests from `gradebook.db`, runs the notebook from the top and
-awards each test cell's points when it runs without error. A failing test shows the student
-what went wrong (for example that their softmax returns `nan` for large logits, and why),
-never the reference solution or the expected numbers. Exercises without a grade cell are
-for practice, or for you to grade by hand in the formgrader.
+Each student, in a folder of their own, fetches it (it lands in `<chapter>/`), completes the
+notebook in JupyterLab, and submits it:
+
+    nbgrader fetch_assignment <chapter> --course {course_id} --Exchange.root=<course>/exchange
+    nbgrader submit <chapter> --course {course_id} --Exchange.root=<course>/exchange
+
+In this directory, collect the submissions, grade them, write the feedback and hand it back,
+and export the grades:
+
+    nbgrader collect <chapter>
+    nbgrader autograde <chapter>
+    nbgrader generate_feedback <chapter>
+    nbgrader release_feedback <chapter>
+    nbgrader export
+
+Each student then fetches their feedback page (into `<chapter>/feedback/`):
+
+    nbgrader fetch_feedback <chapter> --course {course_id} --Exchange.root=<course>/exchange
+
+The formgrader (JupyterLab's *Nbgrader* menu, opened in this directory) does the teacher's
+steps with buttons.
+
+## Or with a learning platform
+
+Upload `{student_zip}` (Moodle, Canvas, a shared drive), or each notebook in
+`release/<chapter>/`. Students hand back the notebook under its own name. Put each student's
+notebook at `submitted/<student>/<chapter>/<chapter>.ipynb`, then run `nbgrader autograde`,
+`nbgrader generate_feedback` and `nbgrader export` as above: the feedback pages are in
+`feedback/<student>/<chapter>/`, for you to return.
+
+## What grading does, and what students see
+
+Autograding restores the hidden tests from `gradebook.db`, runs the notebook from the top in
+a fresh kernel and awards each test cell's points when it runs without error. Exercises
+without a grade cell are for practice, or for you to grade by hand in the formgrader.
+
+The feedback page shows, under each graded test, what it checked and, if it failed, why, in a
+sentence (for example that the student's softmax returns `nan` for large logits because `exp`
+overflows), never the hidden tests' code, a traceback or the expected numbers
+(`softmax_feedback.py`). The autograded notebooks you open in the formgrader keep the full
+tracebacks.
+
+`nbgrader autograde` prints one warning per graded test cell, such as
+`Attribute 'checksum' for cell softmax-values has changed!`. That is nbgrader's known false
+alarm for hidden tests (jupyter/nbgrader#1961): the gradebook keeps each test cell's checksum
+with its hidden tests, the student's copy has them removed, and autograde puts them back,
+which is the change it reports. It is harmless; whatever a student did to a locked cell, the
+cell is graded as you wrote it.
 
 ## Regenerate
 
 From the book's repository: `make assignments` (it builds the book first if needed). The
 graded exercises live in the chapters themselves, as `autograde` cells; the reference
 solutions pass every hidden test each time the book is built.
+"""
+
+NBGRADER_CONFIG = """# nbgrader settings of this course (made by the book's tools/course.py).
+import os
+
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "{course_id}"
+c.ExecutePreprocessor.timeout = 300
+
+# The exchange: where release_assignment puts the assignments, students' fetch_assignment and
+# submit find and leave them, and collect picks the submissions up. nbgrader's default,
+# /usr/local/share/nbgrader/exchange, must be created by an administrator; here it is the
+# folder exchange/ beside this file, created on first use, so that a normal user can run the
+# whole cycle. On a shared server give every user the same writable directory instead.
+HERE = os.path.dirname(os.path.abspath(__file__))
+c.Exchange.root = os.path.join(HERE, "exchange")
+os.makedirs(c.Exchange.root, exist_ok=True)
+
+# Feedback students can act on: each graded test shows what it checked and, if it failed,
+# why, in words; not the hidden tests' code or a traceback (softmax_feedback.py, beside this
+# file). The autograded notebooks you see in the formgrader keep everything.
+import sys  # noqa: E402
+
+sys.path.insert(0, HERE)
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+from softmax_feedback import PlainFeedback  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, PlainFeedback]
 """
 
 # PyTorch's CPU wheels, for a student's requirements file (as binder/requirements.txt does).
@@ -717,13 +796,8 @@ def write_assignments(out: Path, sources: Path = ASSIGNMENT_SOURCES) -> dict[str
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / "nbgrader_config.py").write_text(
-        "# nbgrader settings of this course (made by tools/course.py).\n"
-        "c = get_config()  # noqa: F821\n"
-        f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-        "c.ExecutePreprocessor.timeout = 300\n",
-        encoding="utf-8",
-    )
+    (out / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(course_id=COURSE_ID))
+    shutil.copy2(ROOT / "tools" / "softmax_feedback.py", out / "softmax_feedback.py")
     rows = ["| assignment | graded points |", "|---|---|"]
     for chapter in chapters:
         target = out / "source" / chapter.stem / chapter.name
@@ -733,11 +807,22 @@ def write_assignments(out: Path, sources: Path = ASSIGNMENT_SOURCES) -> dict[str
         rows.append(f"| {chapter.stem} | {points:g} |")
         _nbgrader(out, "generate_assignment", chapter.stem, "--force")
     student_zip = out.parent / f"{out.name}-student.zip"
+    site = json.loads(chapters[0].read_text(encoding="utf-8"))["metadata"]["softmax_computed"]
+    site_note = (
+        " That address is a placeholder (the book was built without its published address): "
+        "set `BOOK_SITE_URL` to the address where your students read the book and run "
+        "`make assignments` again before you hand the notebooks out."
+        if site.get("site_placeholder")
+        else " To point them elsewhere, set `BOOK_SITE_URL` and run `make assignments` again."
+    )
     (out / "README.md").write_text(
         TEACHER_README.format(
             nbgrader_version=nbgrader.__version__,
             points_table="\n".join(rows),
             student_zip=student_zip.name,
+            course_id=COURSE_ID,
+            site_url=site.get("site_url", ""),
+            site_note=site_note,
         ),
         encoding="utf-8",
     )

@@ -159,6 +159,19 @@ def _configure(app, config):
     if source == "placeholder":
         message += "; set BOOK_REPOSITORY_URL to your GitHub repository to make them work"
     print(f"[launch] {message}")
+    site = site_url(url)
+    message = f"the rendered notebooks (downloads, Binder, Colab, assignments) link to {site}"
+    if site_is_placeholder(url):
+        message += (
+            ", a placeholder: set BOOK_SITE_URL to the address where your readers find the"
+            " book (or BOOK_REPOSITORY_URL, for its GitHub Pages) before you hand them out"
+        )
+    print(f"[launch] {message}")
+
+
+def site_is_placeholder(repo_url: str) -> bool:
+    """Whether the notebooks' links lead nowhere: no BOOK_SITE_URL and a placeholder repository."""
+    return not os.environ.get("BOOK_SITE_URL") and repo_url == PLACEHOLDER
 
 
 class SphinxResolver(notebooks.Resolver):
@@ -319,7 +332,12 @@ def _page(app, pagename, templatename, context, doctree):
         editions.append("assignment")
     out = Path(app.outdir).parent / "notebooks"
     for edition in editions:
-        opts = notebooks.Options(edition=edition, macros=_macros(app.config), site_url=site)
+        opts = notebooks.Options(
+            edition=edition,
+            macros=_macros(app.config),
+            site_url=site,
+            site_placeholder=site_is_placeholder(url),
+        )
         nb = notebooks.render(source, resolver, opts)
         if edition != "assignment":
             nb = colab_notebook(nb, url, branch, myst_nb.__version__)

@@ -31,6 +31,8 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tools.softmax_feedback import image_alt
+
 EDITIONS = ("teacher", "public", "student", "assignment")
 
 # nbgrader's markers (its defaults), written around graded solutions and hidden tests.
@@ -39,6 +41,11 @@ BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 ANSWER_NOTE = "*Work this exercise in the cell below.*"
+PLACEHOLDER_NOTE = (
+    "*The links in this notebook point to {site}, a placeholder: this copy of the book was"
+    " built without the address where it is published. Each link's text still names the"
+    " chapter, section, equation or exercise it means.*"
+)
 GRADED_NOTE = (
     "*A graded exercise: complete the function in the cell below. Its solution is not"
     " published; the self-check the exercise names tells you what fails and why.*"
@@ -106,6 +113,9 @@ class Options:
     edition: str = "teacher"
     macros: dict = field(default_factory=dict)  # name -> LaTeX, e.g. softmax -> \operatorname..
     site_url: str = ""
+    # True when site_url is a placeholder (a local build without the published address):
+    # the notebook then says so above its first cell, since every link points there.
+    site_placeholder: bool = False
 
 
 # --------------------------------------------------------------------------- editions
@@ -632,12 +642,16 @@ def render(nb: dict, resolver: Resolver, opts: Options) -> dict:
                 )
             continue
         _hide_flags(new)
+        image_alt(new)
         cells.append(new)
         caption = new["metadata"].get("mystnb", {}).get("figure", {})
         if caption.get("caption"):
             number = resolver.number("figure", caption.get("name", ""))
             prefix = f"Fig. {number}: " if number else ""
             cells.append(_markdown_cell(f"*{prefix}{renderer.inline(caption['caption'])}*"))
+    if opts.site_placeholder:
+        at = 1 if cells and cells[0]["cell_type"] == "markdown" else 0
+        cells.insert(at, _markdown_cell(PLACEHOLDER_NOTE.format(site=opts.site_url)))
     # Cells get fresh ids: several rendered cells can come from one source cell. Colab keeps
     # its own copy in the metadata, and collapses the sections it lists.
     for k, c in enumerate(cells):
@@ -648,7 +662,11 @@ def render(nb: dict, resolver: Resolver, opts: Options) -> dict:
     out["cells"] = cells
     out["nbformat"], out["nbformat_minor"] = 4, max(out.get("nbformat_minor", 0), 5)
     metadata = out.setdefault("metadata", {})
-    metadata["softmax_computed"] = {"edition": opts.edition}
+    metadata["softmax_computed"] = {
+        "edition": opts.edition,
+        "site_url": opts.site_url,
+        "site_placeholder": opts.site_placeholder,
+    }
     collapsed = [c["id"] for c in cells if c["metadata"].get("jp-MarkdownHeadingCollapsed")]
     metadata["colab"] = {"provenance": [], "collapsed_sections": collapsed}
     return out

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from softmax_lib.checks._library import library_calls
-from softmax_lib.checks._report import Checker, close, nonfinite_feedback, show
+from softmax_lib.checks._report import Checker, close, nonfinite_feedback, raised, show
 
 
 def _no_hint(out: np.ndarray) -> str:
@@ -126,7 +126,7 @@ def _check_input_unchanged(c: Checker) -> None:
             else f"your {c.name} modified its input array in place; work on a copy."
         )
     except Exception as error:
-        err = f"your {c.name} raised {type(error).__name__}: {error}"
+        err = raised(c.name, error)
     c.record("leaves its input unchanged", err)
 
 

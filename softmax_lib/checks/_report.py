@@ -74,6 +74,21 @@ class CheckReport:
         return "\n".join(lines)
 
 
+def raised(name: str, error: Exception, x: np.ndarray | None = None) -> str:
+    """Return the feedback for a student's function that raised `error` (on input `x`).
+
+    One sentence: an unwritten function (``NotImplementedError``, the stub's body) is called
+    that, and an error without a message ends the sentence instead of leaving a colon.
+    """
+    where = f" for {show(x)}" if x is not None else ""
+    if isinstance(error, NotImplementedError):
+        return f"your {name} is not written yet: it raised NotImplementedError{where}."
+    message = str(error).strip()
+    return f"your {name} raised {type(error).__name__}{where}" + (
+        f": {message}" if message else "."
+    )
+
+
 def show(x: np.ndarray) -> str:
     """Render an input briefly (inputs may be shown; expected outputs never are)."""
     if x.ndim == 1 and x.size <= 4:
@@ -92,7 +107,7 @@ class Checker:
         try:
             out = self.fn(x.copy())
         except Exception as error:  # any error is feedback for the student
-            return None, (f"your {self.name} raised {type(error).__name__} for {show(x)}: {error}")
+            return None, raised(self.name, error, x)
         return as_result(out, self.name, x)
 
     def record(self, name: str, feedback: str | None) -> None:

@@ -245,3 +245,31 @@ def test_student_front_page_has_no_teacher_links(tmp_path):
     intro = (tmp_path / "student" / "intro.md").read_text()
     assert "instructor-guide" not in intro and "Colab" not in intro and "edition:" not in intro
     assert "instructor-guide" in (ROOT / "intro.md").read_text()
+
+
+def test_plain_feedback_keeps_the_message_and_drops_numpys_expected_array():
+    import numpy as np
+
+    from tools import softmax_feedback
+
+    try:
+        np.testing.assert_allclose([1.0, 2.0], [1.0, 2.5], rtol=1e-12, err_msg="wrong losses")
+    except AssertionError as error:
+        reasons = softmax_feedback.plain_reason("AssertionError", str(error))
+    assert reasons == ["wrong losses"]
+    wrapped = "\n[ties] your softmax returned nan for [5, 5,\n    5, 5].\n[axis] summed rows."
+    assert softmax_feedback.plain_reason("AssertionError", wrapped) == [
+        "[ties] your softmax returned nan for [5, 5, 5, 5].",
+        "[axis] summed rows.",
+    ]
+    assert softmax_feedback.plain_reason("NotImplementedError", "") == [
+        "Your function is not written yet: it still raises NotImplementedError."
+    ]
+    assert softmax_feedback.plain_reason("TypeError", "bad operand\nmore") == [
+        "Your code raised TypeError: bad operand"
+    ]
+    error = {"output_type": "error", "ename": "AssertionError", "evalue": "", "traceback": []}
+    assert softmax_feedback.feedback_text("small steps lower the loss", [error]) == (
+        "Not passed: small steps lower the loss.\n"
+    )
+    assert softmax_feedback.feedback_text("anything", []) is None

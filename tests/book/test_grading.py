@@ -1,18 +1,30 @@
-"""The graded assignments, graded for real: nbgrader itself, end to end.
+"""The graded assignments, graded for real: nbgrader itself, end to end, as a normal user.
 
 ``make assignments`` writes an nbgrader course from the notebooks ``make book`` renders. Here
-the course is written to a temporary directory, typical student submissions are dropped into
-``submitted/``, and nbgrader's own ``autograde`` and ``generate_feedback`` run on them, in a
-fresh kernel each, exactly as a teacher would run them. The scores are read back from
-nbgrader's gradebook, the feedback from the HTML pages students receive.
+the course is written to a temporary directory and graded the two ways its README describes,
+with nbgrader's own commands, as a user without administrator rights (CI runs as root, so
+the commands run as ``nobody`` there):
 
-Marked ``built``: it needs the built book (``make test`` runs it after ``make book``). In CI
-a missing build is a failure, never a skip.
+- through nbgrader's exchange: the README's commands, read from the README and run as
+  written (release, fetch, submit, collect, autograde, feedback, export, fetch feedback);
+- as from a learning platform: typical submissions dropped into ``submitted/``, then
+  ``autograde`` and ``generate_feedback``.
+
+The scores are read back from nbgrader's gradebook, the feedback from the HTML pages students
+receive. Marked ``built``: it needs the built book (``make test`` runs it after ``make
+book``). In CI a missing build is a failure, never a skip.
 """
 
+import contextlib
 import html
 import json
+import os
+import pwd
 import re
+import shutil
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,14 +97,85 @@ def _reference(chapter):
     return "\n".join(line for line in cell["source"].splitlines() if "### " not in line)
 
 
+@contextlib.contextmanager
+def normal_user(*owned: Path):
+    """Yield the ``subprocess`` arguments that run a command as a user without root rights.
+
+    Already a normal user: nothing changes. As root (CI's container): the user ``nobody``,
+    made owner of the `owned` directories; directories above them, the book's interpreter
+    and its checkout that other users may not enter (``/root``, where pyenv puts Python;
+    pytest's ``/tmp/pytest-of-root``) get
+    the right to be traversed (``o+x``, not to be listed) for as long as the block runs.
+    """
+    if os.geteuid() != 0:
+        yield {}
+        return
+    user = pwd.getpwnam("nobody")
+    for directory in owned:
+        for path in [directory, *directory.rglob("*")]:
+            os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
+    opened = []
+    for target in (Path(sys.executable).resolve().parent, ROOT, *owned):
+        for directory in [target, *target.parents]:
+            mode = directory.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                directory.chmod(mode | stat.S_IXOTH)
+                opened.append((directory, mode))
+    try:
+        yield {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+    finally:
+        for directory, mode in reversed(opened):
+            directory.chmod(mode)
+
+
+def user_environment(home: Path) -> dict:
+    """The environment of a fresh login: its own home, the book's environment on PATH."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON", "XDG"))}
+    for name in ("MPLCONFIGDIR", "NUMBA_CACHE_DIR", "PYTHONPATH"):
+        keep.pop(name, None)
+    bin_dir = Path(sys.executable).parent
+    return {**keep, "HOME": str(home), "PATH": f"{bin_dir}{os.pathsep}{keep.get('PATH', '')}"}
+
+
+def run(command: str, cwd: Path, env: dict, user: dict) -> str:
+    """Run one command line of the README; fail with its output if it fails."""
+    result = subprocess.run(
+        command.split(), cwd=cwd, env=env, capture_output=True, text=True, check=False, **user
+    )
+    if result.returncode != 0:
+        pytest.fail(f"{command} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout + result.stderr
+
+
+EXCHANGE_CHAPTER = "03-sigmoid"
+EXCHANGE_SECTION = "## Hand out, collect and grade through nbgrader's exchange"
+
+
+def readme_commands(readme: str) -> list[str]:
+    """The nbgrader command lines of the README's exchange section, in their order."""
+    section = readme.split(EXCHANGE_SECTION)[1].split("\n## ")[0]
+    return [line.strip() for line in section.splitlines() if line.startswith("    nbgrader ")]
+
+
+def _answer(notebook: Path, answer: str | None) -> None:
+    """Write a student's answer into the graded answer cell of a notebook."""
+    nb = json.loads(notebook.read_text())
+    if answer is not None:
+        cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+        cell["source"] = answer
+    notebook.write_text(json.dumps(nb))
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Autograde nine submissions of four chapters; return the course paths."""
+    """Grade typical submissions of four chapters as a normal user; return the paths."""
     import nbgrader  # noqa: F401  (required: requirements-dev.txt)
 
     if not list(course.ASSIGNMENT_SOURCES.glob("0*.ipynb")):
         unavailable("no assignment sources in _build/notebooks (run make book)")
-    paths = course.write_assignments(tmp_path_factory.mktemp("grading") / "course")
+    base = tmp_path_factory.mktemp("grading")
+    paths = course.write_assignments(base / "course")
+    # From a learning platform: notebooks dropped into submitted/<student>/<chapter>/.
     submissions = {
         "01-softmax": {
             "correct": _reference("01-softmax"),
@@ -105,20 +188,35 @@ def graded(tmp_path_factory):
         "07b-attention": {"correct": _reference("07b-attention"), "minus-inf": MINUS_INF_FILL},
     }
     for chapter, by_student in submissions.items():
-        released = json.loads((paths["release"] / chapter / f"{chapter}.ipynb").read_text())
+        released = paths["release"] / chapter / f"{chapter}.ipynb"
         for student, answer in by_student.items():
-            nb = json.loads(json.dumps(released))
-            if answer is not None:
-                cell = next(
-                    c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution")
-                )
-                cell["source"] = answer
             target = paths["course"] / "submitted" / student / chapter / f"{chapter}.ipynb"
             target.parent.mkdir(parents=True)
-            target.write_text(json.dumps(nb))
-        course._nbgrader(paths["course"], "autograde", chapter, "--force")
-        course._nbgrader(paths["course"], "generate_feedback", chapter, "--force")
-    return paths
+            shutil.copy(released, target)
+            _answer(target, answer)
+    home, desk = base / "home", base / "student"
+    home.mkdir()
+    desk.mkdir()
+    env = user_environment(home)
+    with normal_user(paths["course"], home, desk) as user:
+        # Through the exchange, as the README says, for a chapter nobody handed in otherwise
+        # (release_feedback expects every submission to have come through the exchange): the
+        # commands are the README's, placeholders filled in; between fetch and submit the
+        # student writes the reference answer.
+        chapter = EXCHANGE_CHAPTER
+        log = []
+        for line in readme_commands((paths["course"] / "README.md").read_text()):
+            command = line.replace("<chapter>", chapter).replace("<course>", str(paths["course"]))
+            student = "--Exchange.root=" in command
+            if command.startswith("nbgrader submit"):
+                _answer(desk / chapter / f"{chapter}.ipynb", _reference(chapter))
+            log.append(run(command, desk if student else paths["course"], env, user))
+        for chapter in submissions:
+            if chapter != EXCHANGE_CHAPTER:
+                for step in ("autograde", "generate_feedback"):
+                    run(f"nbgrader {step} {chapter}", paths["course"], env, user)
+    exchange_student = pwd.getpwuid(user.get("user", os.geteuid())).pw_name
+    return {**paths, "desk": desk, "log": "\n".join(log), "exchange_student": exchange_student}
 
 
 def scores(paths, chapter, student):
@@ -130,10 +228,42 @@ def scores(paths, chapter, student):
         return {g.name: (g.score, g.max_score) for g in submission.grades}
 
 
+def _page_text(page: Path) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", page.read_text())).split())
+
+
 def feedback(paths, chapter, student):
     """The text of the feedback page nbgrader made for one student."""
-    page = paths["course"] / "feedback" / student / chapter / f"{chapter}.html"
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", page.read_text())).split())
+    return _page_text(paths["course"] / "feedback" / student / chapter / f"{chapter}.html")
+
+
+def test_the_readme_cycle_runs_as_a_normal_user_through_the_course_exchange(graded):
+    # Issue 29: as a normal user, release and collect need an exchange the user can write.
+    commands = readme_commands((graded["course"] / "README.md").read_text())
+    verbs = [c.split()[1] for c in commands]
+    assert verbs == [
+        "release_assignment",
+        "fetch_assignment",
+        "submit",
+        "collect",
+        "autograde",
+        "generate_feedback",
+        "release_feedback",
+        "export",
+        "fetch_feedback",
+    ]
+    chapter, student = EXCHANGE_CHAPTER, graded["exchange_student"]
+    assert (graded["course"] / "exchange" / course.COURSE_ID / "outbound" / chapter).is_dir()
+    assert (graded["course"] / "submitted" / student / chapter).is_dir()
+    assert student in (graded["course"] / "grades.csv").read_text()
+    pages = list((graded["desk"] / chapter / "feedback").glob(f"*/{chapter}.html"))
+    assert len(pages) == 1, "the student fetched no feedback page"
+    assert "Not passed" not in _page_text(pages[0])
+    got = scores(graded, chapter, student)
+    assert got and all(score == top for score, top in got.values()), got
+    if os.geteuid() != 0:
+        return  # already a normal user; as root, check that nbgrader's default was not used
+    assert not Path("/usr/local/share/nbgrader/exchange").exists()
 
 
 def test_correct_submission_gets_full_marks(graded):
@@ -223,3 +353,30 @@ def test_release_and_student_bundle_hold_no_solution_or_hidden_test(graded):
     assert leaks == []
     released = (graded["release"] / "01-softmax" / "01-softmax.ipynb").read_text()
     assert "BEGIN HIDDEN TESTS" not in released and ".require(" not in released
+
+
+def test_feedback_is_plain_sentences_without_hidden_code_or_traceback(graded):
+    # Issue 29: feedback showed each hidden test's source and a 15-line traceback with the
+    # teacher's paths; now a failed test shows what it checked and why it failed, in words.
+    cases = [
+        ("empty", "01-softmax"),
+        ("naive", "01-softmax"),
+        ("wrong-axis", "01-softmax"),
+        ("log-of-softmax", "02-stable-softmax"),
+        ("no-penalty", "06b-classifier"),
+        ("minus-inf", "07b-attention"),
+    ]
+    for student, chapter in cases:
+        text = feedback(graded, chapter, student)
+        for hidden in ("BEGIN HIDDEN TESTS", ".require(", "most recent call last", "site-packages"):
+            assert hidden not in text, (student, hidden)
+        assert str(graded["course"]) not in text and str(ROOT) not in text, student
+        assert "Not passed:" in text, student
+    empty = feedback(graded, "01-softmax", "empty")
+    assert "your softmax is not written yet: it raised NotImplementedError for [1, 2, 3]." in empty
+    assert "Not passed: small steps lower the loss." not in feedback(
+        graded, "06b-classifier", "no-penalty"
+    )
+    assert "Not passed: one step equals the reference step." in feedback(
+        graded, "06b-classifier", "no-penalty"
+    )

@@ -347,6 +347,24 @@ def test_public_site_its_downloads_and_notebooks_hold_no_graded_solution():
         assert notebooks.GRADED_NOTE in [c["source"] for c in nb["cells"]], stem
 
 
+@pytest.mark.built
+def test_every_figure_in_the_notebooks_has_alt_text():
+    # Issue 29: nbconvert (the assignments' feedback pages) reported images without alt text.
+    _built()
+    images = 0
+    for path in built_notebooks():
+        for cell in json.loads(path.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                if "image/png" in data:
+                    images += 1
+                    assert re.search(r'<img [^>]*alt="[^"]{20,}"', data.get("text/html", "")), (
+                        path.name,
+                        cell["id"],
+                    )
+    assert images > 50
+
+
 # A float repr that shows decimal noise (0.8000000000000002, 9.999999999999999e-06), or a
 # NumPy 2 scalar repr: output a reader should never have to squint at.
 REPR_NOISE = re.compile(

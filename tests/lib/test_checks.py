@@ -144,6 +144,23 @@ def test_errors_raised_by_the_student_function_become_feedback():
     assert "your softmax raised ValueError for [1, 2, 3]: not implemented yet" in str(report)
 
 
+def test_empty_answer_feedback_says_not_written_yet_without_a_dangling_colon():
+    # Issue 29: the stub's NotImplementedError() has no message, and the feedback ended in
+    # "for [1, 2, 3]:". Now one sentence that says what happened.
+    def stub(z):
+        raise NotImplementedError()
+
+    def bare(z):
+        raise ValueError
+
+    report = check_softmax(stub, verbose=False)
+    lines = [r.feedback for r in report.results if not r.passed]
+    assert lines and all(not line.rstrip().endswith(":") for line in lines), lines
+    assert "your softmax is not written yet: it raised NotImplementedError for [1, 2, 3]." in lines
+    bare_lines = [r.feedback for r in check_softmax(bare, verbose=False).results if not r.passed]
+    assert "your softmax raised ValueError for [1, 2, 3]." in bare_lines
+
+
 @pytest.mark.parametrize("fn", [naive_softmax, wrong_axis_softmax, whole_array_softmax])
 def test_feedback_never_reveals_the_expected_values(fn):
     text = str(check_softmax(fn, verbose=False))

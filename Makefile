@@ -110,13 +110,13 @@ pdf-deps:
 	fi
 
 # JupyterLab with the book's environment, on the chapters as the book shows them (the
-# notebooks make book renders, in _build/notebooks/teacher). The .md sources open as notebooks
+# notebooks make book renders, in _build/notebooks/public). The .md sources open as notebooks
 # too (jupytext; set in this .venv only, not your user settings), for editing.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 lab: book
 	mkdir -p $(dir $(LAB_SETTINGS))
 	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
-	$(BIN)/jupyter lab _build/notebooks/teacher/chapters/01-softmax.ipynb
+	$(BIN)/jupyter lab _build/notebooks/public/chapters/01-softmax.ipynb
 
 # Binder, the way repo2docker reads binder/: a clean venv from binder/requirements.txt,
 # postBuild, then one chapter executed there (a few minutes: it installs the whole stack).

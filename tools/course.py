@@ -571,20 +571,40 @@ cell it was given in.
 
 `requirements.txt` installs the CPU build of PyTorch from PyTorch's own index (the default
 Linux build brings several GB of GPU libraries you do not need), the book's pinned versions,
-and the book's helper library `softmax_lib` from this folder.
+nbgrader (for handing in through your course's server, below) and the book's helper library
+`softmax_lib` from this folder.
 
 ## Work
 
 Open a chapter's notebook and run it from the top (Run, Run All Cells). Write your function
-where it says `# YOUR CODE HERE`, replacing `raise NotImplementedError()`. Every graded
-exercise names a self-check you can run as often as you like, for example:
+where it says `# YOUR CODE HERE`, replacing `raise NotImplementedError()`. The graded
+exercises of the first two chapters name a self-check you can run as often as you like, for
+example:
 
     from softmax_lib.checks import check_softmax
     check_softmax(my_softmax, strict=True)
 
 It says what fails and why, without giving the answer away; the hidden tests check the same
-properties. Before you hand the notebook in, restart the kernel and run all cells: the grader
-runs it the same way, from the top, in a fresh kernel.
+properties. The later graded exercises say what to compare your function with, and at what
+tolerance where it matters. Before you hand the notebook in, restart the kernel and run all
+cells: the grader runs it the same way, from the top, in a fresh kernel.
+
+## Hand in
+
+Your teacher says which way:
+
+- **A learning platform** (Moodle, Canvas, a shared drive): upload the notebook under its
+  own name, for example `01-softmax.ipynb`. Your feedback comes back the same way.
+- **The course's nbgrader exchange** (a shared machine or JupyterHub): your teacher gives you
+  the course id and the exchange directory. In the folder where you work, fetch the
+  assignment, work on it there, submit it, and later fetch your feedback (it lands in
+  `<chapter>/feedback/`):
+
+      nbgrader fetch_assignment <chapter> --course <course id> --Exchange.root=<exchange>
+      nbgrader submit <chapter> --course <course id> --Exchange.root=<exchange>
+      nbgrader fetch_feedback <chapter> --course <course id> --Exchange.root=<exchange>
+
+The feedback page shows, for each hidden test, what it checked and, if it failed, why.
 """
 
 TEACHER_README = """# Softmax, computed: the graded assignments (teacher's copy)
@@ -607,32 +627,41 @@ README, the requirements and the book's library.
     source/<chapter>/    the teacher's version: solutions and hidden tests (nbgrader format)
     release/<chapter>/   the students' version, made by `nbgrader generate_assignment`
     gradebook.db         nbgrader's database: assignments, grade cells, points
-    exchange/            nbgrader's exchange (made on first use): released assignments,
-                         submissions and feedback pass through it
+    exchange/            nbgrader's exchange (made by the first nbgrader command):
+                         released assignments, submissions and feedback pass through it
+
+`source/` and `gradebook.db` are readable by you alone (`make assignments` sets that; unzipping
+does not keep it: run `chmod -R go-rwx source gradebook.db` after you unzip).
 
 ## Set up once
 
 Use the book's environment (`make lab` in the repository), or in this directory:
 
     python -m venv .venv
-    .venv/bin/pip install -r requirements.txt "nbgrader=={nbgrader_version}"
+    .venv/bin/pip install -r requirements.txt
 
-(`requirements.txt` installs the book's pinned environment, the CPU build of PyTorch and the
-book's library `softmax_lib`, which the notebooks and the hidden tests import.) Run the
-`nbgrader` commands below with that environment active (`source .venv/bin/activate`). No
-administrator rights are needed: the exchange is the folder `exchange/` here, not nbgrader's
-default `/usr/local/share/nbgrader/exchange`, which only an administrator can create.
+(`requirements.txt` installs the book's pinned environment, nbgrader, the CPU build of
+PyTorch and the book's library `softmax_lib`, which the notebooks and the hidden tests
+import.) Run the
+`nbgrader` commands below with that environment active (`source .venv/bin/activate`).
 
 The notebooks link to the book's pages at {site_url}.{site_note}
 
 ## Hand out, collect and grade through nbgrader's exchange
 
-For students who work on the same machine or JupyterHub as you: they fetch and submit through
-the exchange folder, by its full path (replace `<course>` with the full path of this
-directory, and `<chapter>` with an assignment, such as `01-softmax`). On a server shared by
-several users, the exchange must be a directory every user can write, for example
-`/srv/nbgrader/exchange` made by an administrator with `chmod 1777`: set `c.Exchange.root`
-in `nbgrader_config.py` and pass the same path to the students' commands.
+Students fetch and submit through the exchange folder, by its full path. Below, replace
+`<chapter>` with an assignment, such as `01-softmax`, and `<exchange>` with the exchange:
+
+- **On your own (to try the course, or to grade work you collect yourself):** the folder
+  `exchange/` here, so `<exchange>` is the full path of this directory followed by
+  `/exchange`. No administrator rights are needed.
+- **On a machine or JupyterHub shared with your students:** they must not read this
+  directory (it holds the solutions), so the exchange goes elsewhere. First an administrator
+  makes a directory every user can write, for example
+  `mkdir -p /srv/nbgrader/exchange && chmod 1777 /srv/nbgrader/exchange`; then you replace
+  the line `c.Exchange.root = os.path.join(HERE, "exchange")` in `nbgrader_config.py` by
+  `c.Exchange.root = "/srv/nbgrader/exchange"`, and close this directory to others
+  (`chmod 700 .`). `<exchange>` is then `/srv/nbgrader/exchange`.
 
 In this directory, release the assignment:
 
@@ -641,21 +670,26 @@ In this directory, release the assignment:
 Each student, in a folder of their own, fetches it (it lands in `<chapter>/`), completes the
 notebook in JupyterLab, and submits it:
 
-    nbgrader fetch_assignment <chapter> --course {course_id} --Exchange.root=<course>/exchange
-    nbgrader submit <chapter> --course {course_id} --Exchange.root=<course>/exchange
+    nbgrader fetch_assignment <chapter> --course {course_id} --Exchange.root=<exchange>
+    nbgrader submit <chapter> --course {course_id} --Exchange.root=<exchange>
+
+(They run in the book's environment too; nbgrader warns that it found no
+`nbgrader_config.py` in their folder, which is expected.)
 
 In this directory, collect the submissions, grade them, write the feedback and hand it back,
-and export the grades:
+and export the assignment's grades (to `grades-<chapter>.csv`; a plain `nbgrader export`
+lists every assignment in the gradebook, with zeros for those not yet released):
 
     nbgrader collect <chapter>
     nbgrader autograde <chapter>
     nbgrader generate_feedback <chapter>
     nbgrader release_feedback <chapter>
-    nbgrader export
+    nbgrader export --assignment=<chapter> --to=grades-<chapter>.csv
 
-Each student then fetches their feedback page (into `<chapter>/feedback/`):
+Each student then fetches their feedback page, into
+`<chapter>/feedback/<submission time>/<chapter>.html`:
 
-    nbgrader fetch_feedback <chapter> --course {course_id} --Exchange.root=<course>/exchange
+    nbgrader fetch_feedback <chapter> --course {course_id} --Exchange.root=<exchange>
 
 The formgrader (JupyterLab's *Nbgrader* menu, opened in this directory) does the teacher's
 steps with buttons.
@@ -666,7 +700,9 @@ Upload `{student_zip}` (Moodle, Canvas, a shared drive), or each notebook in
 `release/<chapter>/`. Students hand back the notebook under its own name. Put each student's
 notebook at `submitted/<student>/<chapter>/<chapter>.ipynb`, then run `nbgrader autograde`,
 `nbgrader generate_feedback` and `nbgrader export` as above: the feedback pages are in
-`feedback/<student>/<chapter>/`, for you to return.
+`feedback/<student>/<chapter>/`, for you to return (`nbgrader release_feedback` works only
+for submissions that came through the exchange). Do not mix the two ways within one
+assignment.
 
 ## What grading does, and what students see
 
@@ -685,7 +721,13 @@ tracebacks.
 alarm for hidden tests (jupyter/nbgrader#1961): the gradebook keeps each test cell's checksum
 with its hidden tests, the student's copy has them removed, and autograde puts them back,
 which is the change it reports. It is harmless; whatever a student did to a locked cell, the
-cell is graded as you wrote it.
+cell is graded as you wrote it. Other messages that mean nothing is wrong: SQLAlchemy's
+`SAWarning: Object of type <SubmittedAssignment> not in session` (nbgrader's database code),
+`Kernel is running over TCP without encryption` (the kernel nbgrader starts on your own
+machine), and from `generate_feedback`, `application/papermill.record/text/plain ... is not
+able to be represented` (the book's glued values, which the feedback page does not need).
+The feedback pages typeset formulas with MathJax from the internet; offline, formulas show as
+LaTeX source.
 
 ## Regenerate
 
@@ -704,11 +746,15 @@ c.ExecutePreprocessor.timeout = 300
 # The exchange: where release_assignment puts the assignments, students' fetch_assignment and
 # submit find and leave them, and collect picks the submissions up. nbgrader's default,
 # /usr/local/share/nbgrader/exchange, must be created by an administrator; here it is the
-# folder exchange/ beside this file, created on first use, so that a normal user can run the
-# whole cycle. On a shared server give every user the same writable directory instead.
+# folder exchange/ beside this file, made by the first nbgrader command, so that one user can
+# run the whole cycle without administrator rights. On a server shared with your students,
+# replace the next line by the shared directory an administrator made for it, for example
+#     c.Exchange.root = "/srv/nbgrader/exchange"
+# (see README.md: students must not be able to read this course directory).
 HERE = os.path.dirname(os.path.abspath(__file__))
 c.Exchange.root = os.path.join(HERE, "exchange")
-os.makedirs(c.Exchange.root, exist_ok=True)
+if c.Exchange.root.startswith(HERE + os.sep):
+    os.makedirs(c.Exchange.root, exist_ok=True)
 
 # Feedback students can act on: each graded test shows what it checked and, if it failed,
 # why, in words; not the hidden tests' code or a traceback (softmax_feedback.py, beside this
@@ -767,7 +813,10 @@ def _student_requirements() -> str:
         "# PyTorch's CPU build (the default Linux wheel pulls GBs of CUDA libraries).\n"
         f"{CPU_INDEX}\n"
         "# Every other package at the version the book was built and tested with.\n"
-        "-c constraints.txt\n" + pins
+        "-c constraints.txt\n"
+        + pins
+        + "\n# nbgrader, to fetch and submit through a course's exchange (its version in"
+        " constraints.txt).\nnbgrader\n"
     )
 
 
@@ -827,6 +876,10 @@ def write_assignments(out: Path, sources: Path = ASSIGNMENT_SOURCES) -> dict[str
         encoding="utf-8",
     )
     _environment(out)
+    # The solutions and hidden tests are the teacher's alone.
+    for private in (out / "source", out / "gradebook.db"):
+        for path in [private, *private.rglob("*")]:
+            path.chmod(0o700 if path.is_dir() else 0o600)
 
     # The students' bundle: the released notebooks, the library, the requirements.
     student = out.parent / f"{out.name}-student"

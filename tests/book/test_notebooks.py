@@ -214,6 +214,20 @@ def test_public_edition_keeps_practice_solutions_and_hides_the_graded_one():
     assert notebooks.graded_labels(EXERCISE) == {"ex-1"}
 
 
+def test_links_to_a_placeholder_site_are_announced_at_the_top():
+    # Issue 29: handed-out notebooks linked to a placeholder address without saying so.
+    opts = notebooks.Options(site_url="https://placeholder", site_placeholder=True)
+    out = notebooks.render(
+        nb(("markdown", "# Title\n\nSee {ref}`x <sec-a>`.")), FakeResolver(), opts
+    )
+    assert out["cells"][1]["source"] == notebooks.PLACEHOLDER_NOTE.format(
+        site="https://placeholder"
+    )
+    assert out["metadata"]["softmax_computed"]["site_placeholder"] is True
+    plain = render(nb(("markdown", "# Title")))
+    assert all("placeholder" not in c["source"] for c in plain["cells"])
+
+
 def test_assignment_edition_is_nbgrader_source():
     out = render(EXERCISE, "assignment")
     graded = [c for c in out["cells"] if "nbgrader" in c["metadata"]]

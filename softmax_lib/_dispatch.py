@@ -1,4 +1,4 @@
-"""Which path computes softmax, log-softmax and log-sum-exp: the fused kernels or NumPy.
+"""Which path computes softmax, log-softmax and log-sum-exp, and how the kernels are called.
 
 The fused kernels (:mod:`softmax_lib._fused`, compiled with numba) take float32 and float64
 input without a temperature (a mask becomes logits of ``-inf``); everything else, and every
@@ -7,78 +7,161 @@ row whose maximum is not finite or which holds NaN, goes through the NumPy path 
 accuracy bounds (tested side by side).
 
 Set the environment variable ``SOFTMAX_LIB_NUMBA=0`` to use the NumPy path everywhere; it is
-also used when numba is not installed (browser Python, a minimal install).
+also used when numba is not installed (browser Python, a minimal install). The blocks
+``with numpy_path():`` and ``with on_threads(n):`` change the setting for the code inside
+them only: they set a context variable, which belongs to the thread (or asyncio task) that
+opens the block, so other threads keep their own setting and nothing outlives the block.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import importlib
 import itertools
 import math
 import os
+import sys
+import threading
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from softmax_lib._validation import Axis, check_where, prepare
+from softmax_lib._validation import Axis, check_positive_int, check_where, prepare
 
 PARALLEL_MIN = 1 << 17  # elements; smaller inputs are not worth handing to threads
 SEGMENT = 1 << 16  # longer rows are computed in segments of this many elements
 _loaded: list = []  # [the kernels module, or None when numba cannot be imported]
-_pool: list = []  # [(process id, thread pool)]
+_pool: list = []  # [(process id, thread pool, its number of threads)]
+_lock = threading.Lock()  # for _loaded and _pool
+_no_cache: list = []  # [numba's reason], once numba found nowhere to cache the kernels
+# Settings of the blocks numpy_path() and on_threads(): per thread (and asyncio task).
+_numpy_path = contextvars.ContextVar("softmax_lib_numpy_path", default=False)
+_threads = contextvars.ContextVar("softmax_lib_threads", default=0)  # 0: not set here
+NO_CACHE = (
+    "softmax_lib's fused kernels cannot be cached: numba found no writable directory for its "
+    "cache (not the package's folder, not the user's cache directory, nor NUMBA_CACHE_DIR if "
+    "set). They are compiled in memory instead, again in every process, so the first call of "
+    "each kernel takes seconds. Set NUMBA_CACHE_DIR to a writable directory to keep them, or "
+    "SOFTMAX_LIB_NUMBA=0 to use the NumPy path."
+)
 
 
 def kernels():
-    """Return the module of fused kernels, or None if numba is missing or switched off."""
-    if os.environ.get("SOFTMAX_LIB_NUMBA", "1") == "0":
+    """Return the module of fused kernels, or None if numba is missing or switched off.
+
+    Switched off by ``SOFTMAX_LIB_NUMBA=0`` in the environment, or inside a
+    :func:`numpy_path` block of the calling thread. Warns (once) when numba cannot cache
+    the compiled kernels on disk.
+    """
+    if _numpy_path.get() or os.environ.get("SOFTMAX_LIB_NUMBA", "1") == "0":
         return None
     if not _loaded:
-        try:  # compiles nothing yet: each kernel compiles (or loads its cache) on first call
-            module = importlib.import_module("softmax_lib._fused")
-        except ImportError:
-            module = None
-        _loaded.append(module)
+        with _lock:
+            if not _loaded:  # compiles nothing yet: each kernel compiles (or loads) when called
+                try:
+                    module = importlib.import_module("softmax_lib._fused")
+                except ImportError:
+                    module = None
+                if _no_cache:
+                    warnings.warn(NO_CACHE, RuntimeWarning, stacklevel=_outside_the_package())
+                _loaded.append(module)
     return _loaded[0]
 
 
+def _outside_the_package() -> int:
+    """Return the `stacklevel` that makes a warning of :func:`kernels` show the user's line."""
+    frame, level, here = sys._getframe(2), 2, os.path.dirname(__file__) + os.sep
+    while frame is not None and frame.f_code.co_filename.startswith(here):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def compile_kernel(reads: int = 1):
+    """Compile a kernel with numba, lazily, and pass its first `reads` arguments read-only.
+
+    numba compiles one version per type of argument, and it types a read-only array
+    apart from a writable one: a read-only input (``np.asarray`` of a JAX array, a
+    memory-mapped file) would cost a compilation of its own, seconds per kernel. The
+    kernel's inputs are therefore always passed as read-only views (no copy, except of an
+    unaligned array), and one compiled version serves both kinds. numba caches the compiled
+    code on disk (not with ``SOFTMAX_LIB_NUMBA_CACHE=0``); where it finds no writable
+    directory for it (a read-only install and home), the kernels are compiled in memory in
+    every process, and :func:`kernels` warns.
+    """
+    import numba  # only _fused calls this: numba is installed
+
+    def decorate(fn):
+        cache = os.environ.get("SOFTMAX_LIB_NUMBA_CACHE", "1") != "0" and not _no_cache
+        try:
+            compiled = numba.njit(fn, cache=cache, nogil=True)
+        except RuntimeError as error:  # "cannot cache function ...: no locator available ..."
+            if "no locator available" not in str(error):
+                raise
+            _no_cache.append(str(error))
+            compiled = numba.njit(fn, nogil=True)
+
+        @functools.wraps(fn)
+        def kernel(*args):
+            return compiled(*[_read_only(a) for a in args[:reads]], *args[reads:])
+
+        kernel.compiled = compiled  # numba's dispatcher: .signatures lists what is compiled
+        return kernel
+
+    return decorate
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    """`arr` as an aligned, read-only array: a view (a copy only where `arr` is unaligned)."""
+    flags = arr.flags
+    if flags.aligned and not flags.writeable:
+        return arr
+    arr = arr.view() if flags.aligned else arr.copy()
+    arr.flags.writeable = False
+    return arr
+
+
 @contextlib.contextmanager
-def _environment(name: str, value: str):
-    """Within this block, the environment variable `name` is `value`; then restored."""
-    before = os.environ.get(name)
-    os.environ[name] = value
+def _within(setting: contextvars.ContextVar, value):
+    """Within this block, `setting` has `value` in the calling thread; then its old value."""
+    token = setting.set(value)
     try:
         yield
     finally:
-        if before is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = before
+        setting.reset(token)
 
 
 def numpy_path():
     """Within this block, compute on the NumPy path (the kernels switched off), then restore.
 
-    For comparisons (benchmarks, the book); it sets ``SOFTMAX_LIB_NUMBA=0`` for the process.
+    For comparisons (benchmarks, the book). The setting is the calling thread's (a context
+    variable): other threads, and threads started inside the block, keep the kernels;
+    blocks may overlap across threads and nest. ``SOFTMAX_LIB_NUMBA=0`` switches the
+    kernels off everywhere.
     """
-    return _environment("SOFTMAX_LIB_NUMBA", "0")
+    return _within(_numpy_path, True)
 
 
 def on_threads(count: int):
     """Within this block, split large inputs over `count` threads (1: none), then restore.
 
-    For comparisons at equal thread counts; it sets ``SOFTMAX_LIB_THREADS`` for the process.
+    For comparisons at equal thread counts. The setting is the calling thread's (a context
+    variable), and takes precedence over ``SOFTMAX_LIB_THREADS``, which sets the count for
+    the whole process. Raises TypeError or ValueError unless `count` is an int >= 1.
     """
-    return _environment("SOFTMAX_LIB_THREADS", str(count))
+    return _within(_threads, check_positive_int(count, "count"))
 
 
 def warm() -> float:
     """Compile every kernel for float32 and float64, or load it from numba's on-disk cache.
 
     Returns the seconds it took: the first call's cost, paid once per install (the book's
-    build calls this before any chapter runs, so no chapter's timing includes it).
+    build calls this before any chapter runs, so no chapter's timing includes it). Every
+    input, read-only or writable, then runs on these versions (see :func:`compile_kernel`).
     """
     start = time.perf_counter()
     module = kernels()
@@ -127,11 +210,15 @@ def _run(module, kind, rows, out, maxima, bad, first):
 
 
 def threads() -> int:
-    """How many threads large inputs are split over: ``SOFTMAX_LIB_THREADS``, else every core.
+    """How many threads large inputs are split over (1: none).
 
-    Each row is computed the same way whichever thread computes it, so the results do
-    not depend on this number.
+    The count of the calling thread's :func:`on_threads` block, else ``SOFTMAX_LIB_THREADS``,
+    else every core. Each row is computed the same way whichever thread computes it, so
+    the results do not depend on this number.
     """
+    chosen = _threads.get()
+    if chosen:
+        return chosen
     value = os.environ.get("SOFTMAX_LIB_THREADS", "")
     if value.strip().isdigit() and int(value) > 0:
         return int(value)
@@ -149,13 +236,24 @@ def in_chunks(call: Callable[[int, int], None], items: int, size: int) -> None:
     if count < 2:
         call(0, items)
         return
-    if not _pool or _pool[0][0] != os.getpid():  # none yet, or made before a fork
-        _pool[:] = [(os.getpid(), ThreadPoolExecutor(max_workers=max(threads() - 1, 1)))]
+    pool = _workers(count - 1)
     edges = [items * i // count for i in range(count + 1)]
-    futures = [_pool[0][1].submit(call, a, b) for a, b in itertools.pairwise(edges[1:])]
+    futures = [pool.submit(call, a, b) for a, b in itertools.pairwise(edges[1:])]
     call(0, edges[1])
     for future in futures:
         future.result()
+
+
+def _workers(count: int) -> ThreadPoolExecutor:
+    """Return the thread pool, of at least `count` threads: made anew after a fork, or to grow.
+
+    A pool replaced while another thread still uses it finishes that work, then its idle
+    threads end.
+    """
+    with _lock:
+        if not _pool or _pool[0][0] != os.getpid() or _pool[0][2] < count:
+            _pool[:] = [(os.getpid(), ThreadPoolExecutor(max_workers=count), count)]
+        return _pool[0][1]
 
 
 def _each(parts: list, fn: Callable, size: int) -> list:
@@ -240,6 +338,7 @@ def fused(kind: str, x, axis: Axis, numpy_path: Callable[[np.ndarray], np.ndarra
         arr = np.where(mask, arr, -np.inf).astype(arr.dtype, copy=False)
         nothing_left = ~np.any(mask, axis=p.axes, keepdims=True)
     rows, moved_shape = as_rows(arr, p.axes)
+    rows.flags.writeable = False  # our own view or copy, which the kernels only read
     bad = np.zeros(rows.shape[0], dtype=bool)
     if kind == "logsumexp":
         out, maxima = np.empty(rows.shape[0], dtype=rows.dtype), np.empty(rows.shape[0])

@@ -3,6 +3,9 @@
 Shift by the maximum, recover the rounding error of that shift exactly (TwoSum), exponentiate,
 and keep the maximal terms apart from the tail so that ``log1p`` sees the tail at full
 precision; masks (``where=``) enter here as logits of ``-inf``. Used by :mod:`softmax_lib.core`.
+
+The sums run along the reduced axes in memory order (:func:`reduced_axes_innermost`), so
+that NumPy sums them pairwise whatever the axis and the layout of the input.
 """
 
 from __future__ import annotations
@@ -45,6 +48,26 @@ def apply_where(work: np.ndarray, where: ArrayLike | None, axes: tuple[int, ...]
     return np.where(mask, work, -np.inf).astype(work.dtype, copy=False), nothing_left
 
 
+def reduced_axes_innermost(w: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """`w` itself, or a copy of it whose reduced `axes` are innermost in memory (same shape).
+
+    ``np.sum`` adds pairwise (error growing like ``log2(n)``) only along the axis it loops over
+    innermost, which is the axis of smallest stride; along any other axis it keeps one
+    running sum per output, whose error grows like ``n``: about 21 ULPs in a softmax over
+    1025 entries of a C-ordered array's first axis. The copy puts the reduced axes last in
+    memory (C order) and moves them back, so the shape, and every index, is unchanged.
+    No copy when they already are, as for the last axis of a C-ordered array (the common
+    case, checked first) or the first axis of a Fortran-ordered one.
+    """
+    last = tuple(range(w.ndim - len(axes), w.ndim))
+    if axes == last and w.flags.c_contiguous:
+        return w
+    moved = np.moveaxis(w, axes, last)
+    if moved.flags.c_contiguous:
+        return w
+    return np.moveaxis(np.ascontiguousarray(moved), last, axes)
+
+
 def normaliser(
     w: np.ndarray, axes: tuple[int, ...], *, correct: bool = True, temperature: float = 1.0
 ):
@@ -64,7 +87,11 @@ def normaliser(
     can overflow for finite logits (``1e308 / 0.5``), which is not an infinite logit. Where
     ``w - m`` itself overflows, ``(w / 2 - m / 2) / T * 2`` is used; a quotient that overflows
     to ``-inf`` is a difference whose exponential is 0, rightly.
+
+    Every returned array is laid out with the reduced axes innermost in memory (see
+    :func:`reduced_axes_innermost`), so the sums are pairwise on every axis and layout.
     """
+    w = reduced_axes_innermost(w, axes)
     m = np.max(w, axis=axes, keepdims=True)
     finite = np.isfinite(m)
     shift = m if finite.all() else np.where(finite, m, 0.0).astype(w.dtype)

@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike
 
 from softmax_lib._validation import (
     Axis,
+    as_rectangular_array,
     check_choice,
     check_class_indices,
     check_ignore_index,
@@ -63,7 +64,7 @@ def prepare_loss(
     w = check_weight(weight, n_classes)
     w_full = np.ones(n_classes) if w is None else w
 
-    t = np.asarray(target)
+    t = as_rectangular_array(target, "target")
     if check_target_kind(t, allow_probabilities) == "indices":
         valid = check_class_indices(t, n_classes, ignore, work.shape[:-1])
         safe = np.where(valid, t, 0)

@@ -23,6 +23,7 @@ from softmax_lib._validation import (
     check_not_empty,
     check_positive_int,
     check_probabilities,
+    check_tolerance,
 )
 from softmax_lib.core import softmax
 
@@ -42,6 +43,7 @@ class ReliabilityBins:
 def _predictions(probs: ArrayLike, labels: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     p = as_real_float_array(probs, "probs")
     check_matrix(p, "probs")
+    check_not_empty(p, "probs", "example with at least one class")
     check_probabilities(p, "probs", (1,))
     t = check_integer_labels(labels)
     check_class_indices(t, p.shape[1], None, p.shape[:1], name="labels")
@@ -75,8 +77,9 @@ def reliability_bins(probs: ArrayLike, labels: ArrayLike, *, n_bins: int = 15) -
     Raises
     ------
     TypeError, ValueError
-        If `probs` is not a 2-D array of probability rows, `labels` are not valid class
-        indices of matching length, or `n_bins` is not a positive int.
+        If `probs` is not a 2-D array of probability rows with at least one example and one
+        class, `labels` are not valid integer class indices of matching length (time deltas,
+        floats and bools are not class indices), or `n_bins` is not a positive int.
 
     Derived in :doc:`/chapters/07-limits`.
 
@@ -116,13 +119,13 @@ def expected_calibration_error(probs: ArrayLike, labels: ArrayLike, *, n_bins: i
     Returns
     -------
     float
-        A number in ``[0, 1]``; 0 means calibrated at the resolution of the bins. NaN for
-        ``N = 0``.
+        A number in ``[0, 1]``; 0 means calibrated at the resolution of the bins.
 
     Raises
     ------
     TypeError, ValueError
-        As for :func:`reliability_bins`.
+        As for :func:`reliability_bins`. No predictions (``N = 0``) is a ValueError: there
+        is no error to measure. (Earlier versions returned NaN.)
 
     Notes
     -----
@@ -142,9 +145,7 @@ def expected_calibration_error(probs: ArrayLike, labels: ArrayLike, *, n_bins: i
     0.35
     """
     bins = reliability_bins(probs, labels, n_bins=n_bins)
-    total = bins.count.sum()
-    if total == 0:
-        return float("nan")
+    total = bins.count.sum()  # >= 1: empty input is rejected
     used = bins.count > 0
     gaps = np.abs(bins.accuracy[used] - bins.confidence[used])
     return float(np.sum(bins.count[used] * gaps) / total)
@@ -179,7 +180,9 @@ def fit_temperature(
     Raises
     ------
     TypeError, ValueError
-        If `logits` is not a finite 2-D array, `labels` are invalid, or `max_iter` < 1.
+        If `logits` is not a finite 2-D array with at least one example and one class,
+        `labels` are not valid integer class indices, `tol` is not a finite number > 0, or
+        `max_iter` is not a positive int. The options are checked first, whatever the data.
 
     Notes
     -----
@@ -200,13 +203,14 @@ def fit_temperature(
     >>> round(T, 4)  # softmax(z / T) gives the top class probability 3/4
     3.6410
     """
+    tol = check_tolerance(tol)
+    max_iter = check_positive_int(max_iter, "max_iter")
     z = as_real_float_array(logits, "logits").astype(np.float64)
     check_matrix(z, "logits")
     check_not_empty(z, "logits", "example with at least one class")
     check_finite(z, "logits")
     t = check_integer_labels(labels)
     check_class_indices(t, z.shape[1], None, z.shape[:1], name="labels")
-    max_iter = check_positive_int(max_iter, "max_iter")
     # The fit is equivariant: logits c z give the temperature c T. Fitting z / c, with c the
     # power of two nearest the largest |z|, makes the search scale-free (logits of 1e30 or
     # 1e-14 bracket as easily as logits of 1) and the rescaling exact.

@@ -5,8 +5,10 @@ error of that shift exactly (TwoSum), exponentiate, and sum the terms with the t
 that ``log1p`` sees it at full precision. float16 and float32 input is computed in float64 and
 rounded once. float32 and float64 rows without a temperature go through fused kernels
 when numba is installed (:mod:`softmax_lib._dispatch`); the rest through NumPy
-(:mod:`softmax_lib._normaliser`). Special values follow one policy, the value of the formula
-in the extended reals, with NaN where it is undefined (see the table in :func:`softmax`).
+(:mod:`softmax_lib._normaliser`). Both sum each row in memory order (copying it there if
+needed), so the accuracy does not depend on the axis or on the layout of the input. Special
+values follow one policy, the value of the formula in the extended reals, with NaN where it
+is undefined (see the table in :func:`softmax`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ from numpy.typing import ArrayLike, NDArray
 from softmax_lib._targets import Reduction, prepare_cross_entropy
 from softmax_lib._validation import (
     as_real_float_array,
+    check_callable,
     check_positive_finite,
+    check_real_result,
     check_same_shape,
     prepare,
 )
@@ -146,8 +148,9 @@ def softmax_vjp(x: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floati
 
     Raises
     ------
-    ValueError
-        If `v` does not have the shape of `x`.
+    TypeError, ValueError
+        For invalid `x`, `v` or `axis` (as :func:`softmax_lib.softmax`), or if `v` does not
+        have the shape of `x`.
 
     Notes
     -----
@@ -155,6 +158,17 @@ def softmax_vjp(x: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floati
 
     This is how every framework backpropagates through softmax: two passes over the row
     instead of a :math:`C \times C` matrix.
+
+    Special values follow :func:`softmax_lib.softmax`. A row whose softmax is NaN (a row
+    with a NaN, with a ``+inf``, or with only ``-inf`` logits) has an all-NaN product,
+    whatever `v`, as ``v @ softmax_jacobian(x)`` has: a NaN forward pass never gets a
+    clean-looking gradient (earlier versions returned zeros for such rows). An entry
+    whose probability is exactly 0 (a ``-inf`` logit beside finite ones, or a logit whose
+    exponential underflows) has a zero row and column in ``J``: its result is 0, and its
+    cotangent is ignored even where it is infinite or NaN (``v @ J`` would form
+    ``0 * inf = NaN``), as a masked entry contributes nothing. A NaN or infinite cotangent
+    on an entry with a positive probability reaches every entry with a positive
+    probability.
 
     Derived in :doc:`/chapters/05-gradients`.
 
@@ -182,7 +196,8 @@ def softmax_vjp(x: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floati
     with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in v: NaN, as it should
         rel = v_last * scale - v_k * scale
         mean = np.sum(p * rel, axis=-1, keepdims=True, where=p > 0)
-        out = np.where(p > 0, p * (rel - mean), 0.0) / scale
+        # p is NaN (the whole row) exactly where softmax is undefined: the product is too.
+        out = np.where(p > 0, p * (rel - mean), np.where(np.isnan(p), np.nan, 0.0)) / scale
     return np.moveaxis(out, -1, ax).astype(dtype)
 
 
@@ -229,6 +244,13 @@ def cross_entropy_grad(
     which is :math:`p - y` when :math:`A = y` sums to 1 ("push all, pull one"), and is
     divided by the denominator of ``'mean'``.
 
+    Special values follow the loss. A row that takes part in the loss and whose softmax is
+    NaN (a NaN, a ``+inf``, or only ``-inf`` logits) has a NaN gradient. A row whose
+    coefficients are all 0 (an ignored target, or a class of weight 0) contributes exactly 0
+    to the loss whatever its logits, so its gradient is exactly 0, even where those logits
+    are NaN or infinite (earlier versions returned NaN there). With ``'mean'`` and nothing
+    left to average, the gradient is NaN, as the loss is.
+
     Derived in :doc:`/chapters/05-gradients`.
 
     Examples
@@ -252,6 +274,9 @@ def cross_entropy_grad(
         p, axis=-1, where=others, keepdims=True
     )
     np.put_along_axis(grad, k, grad_k, axis=-1)
+    # A row with no coefficient (ignored, or of weight 0) is absent from the loss, which is
+    # 0 there whatever the logits, NaN included: its gradient is 0, not 0 * p = NaN.
+    grad = np.where(total > 0, grad, 0.0)
     if problem.reduction == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 is NaN, as the loss
             grad = grad / np.float64(problem.denominator)
@@ -281,8 +306,10 @@ def numerical_gradient(
 
     Raises
     ------
-    ValueError
-        If `eps` is not a finite number > 0.
+    TypeError, ValueError
+        If `f` is not callable or does not return one real number (a Python or NumPy
+        scalar, or a 0-d array), if `x` is not a real array, or if `eps` is not a finite
+        number > 0.
 
     Derived in :doc:`/chapters/05-gradients`.
 
@@ -293,11 +320,14 @@ def numerical_gradient(
     >>> numerical_gradient(logsumexp, [0.0, 0.0]).round(6)  # softmax([0, 0])
     array([0.5, 0.5])
     """
+    check_callable(f, "f")
     eps = check_positive_finite(eps, "eps")
     base = as_real_float_array(x, "x").astype(np.float64)
     grad = np.empty_like(base)
     for index in np.ndindex(base.shape):
         step = np.zeros_like(base)
         step[index] = eps
-        grad[index] = (float(f(base + step)) - float(f(base - step))) / (2 * eps)
+        up = check_real_result(f(base + step), "f")
+        down = check_real_result(f(base - step), "f")
+        grad[index] = (up - down) / (2 * eps)
     return grad

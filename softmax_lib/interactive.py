@@ -22,7 +22,15 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softmax_lib._validation import check_slider_values
+from softmax_lib._validation import (
+    as_real_float_array,
+    check_html_id,
+    check_interval_or_none,
+    check_json_dict_or_none,
+    check_slider_values,
+    check_str,
+    check_str_sequence,
+)
 
 __all__ = ["InteractiveFigure", "slider_bars"]
 
@@ -84,7 +92,8 @@ def slider_bars(
     values : array_like, shape (K, C)
         The height of every bar at every step, computed beforehand.
     name : str
-        The HTML id of the figure (unique on its page); the browser tests find it by this id.
+        The HTML id of the figure (unique on its page), such as ``"slider-temperature"``: a
+        letter, then letters, digits, ``-`` or ``_``. The browser tests find it by this id.
     alt : str
         What the figure shows, for readers who cannot see it (``aria-label``).
     step_label : str
@@ -103,17 +112,46 @@ def slider_bars(
     -------
     InteractiveFigure
         Displayed as an interactive chart on the website and in JupyterLab.
+
+    Raises
+    ------
+    TypeError
+        If `steps` or `values` are not real numbers (complex values included), `categories`
+        is not a sequence of str, `name`, `alt`, `step_label` or `y_label` is not a str,
+        `y_range` is not a pair of real numbers, `meta` is not a dict of JSON values, or
+        `active` is not an int.
+    ValueError
+        If the shapes do not match, a value is not finite, `name` is not an HTML id,
+        `y_range` is not finite and increasing, or `active` is not a step index.
+
+    Notes
+    -----
+    Plotly writes `name` unescaped into the page's HTML and into a script, so it must be an
+    HTML id made of ASCII letters, digits, ``-`` and ``_``, starting with a letter (since
+    issue 30; before, a name such as ``'"<script>'`` was written into the page as it was).
+    Complex `steps` or `values` were silently cast to real (NumPy arrays) or failed with a
+    message naming no argument (lists); they are now rejected.
     """
     import plotly.graph_objects as go
+    from plotly.io.json import to_json_plotly
 
-    steps_arr = np.asarray(steps, dtype=float)
-    heights = np.asarray(values, dtype=float)
+    check_str_sequence(categories, "categories")
+    check_html_id(name, "name")
+    for text, text_name in ((alt, "alt"), (step_label, "step_label"), (y_label, "y_label")):
+        check_str(text, text_name)
+    check_interval_or_none(y_range, "y_range")
+    check_json_dict_or_none(meta, "meta", to_json_plotly)
+    steps_arr = as_real_float_array(steps, "steps").astype(np.float64)
+    heights = as_real_float_array(values, "values").astype(np.float64)
     check_slider_values(heights, len(categories), steps_arr, active)
     labels = [f"{s:.3g}" for s in steps_arr]
     figure = go.Figure(
         go.Bar(x=list(categories), y=heights[active].tolist(), marker_color="#1f77b4"),
         layout={
-            "yaxis": {"title": {"text": y_label}, "range": list(y_range) if y_range else None},
+            "yaxis": {
+                "title": {"text": y_label},
+                "range": None if y_range is None else [float(v) for v in y_range],
+            },
             "margin": {"l": 60, "r": 20, "t": 20, "b": 40},
             "height": 360,
             "meta": meta or {},

@@ -25,7 +25,12 @@ from softmax_lib._targets import (
     prepare_cross_entropy,
     prepare_loss,
 )
-from softmax_lib._validation import check_choice, check_class_indices, prepare
+from softmax_lib._validation import (
+    as_rectangular_array,
+    check_choice,
+    check_class_indices,
+    prepare,
+)
 from softmax_lib.core import log_softmax, logsumexp
 
 __all__ = ["cross_entropy", "nll_loss"]
@@ -168,7 +173,7 @@ def _by_labels(logits, target, axis, weight, ignore_index, reduction, label_smoo
     The common case, validated by the same checks in the same order as the general
     path. None where it does not apply (then the general path runs).
     """
-    t = np.asarray(target)
+    t = as_rectangular_array(target, "target")
     plain = weight is None and ignore_index is None and type(label_smoothing) in (int, float)
     if not (plain and label_smoothing == 0 and t.dtype.kind in "iu"):
         return None

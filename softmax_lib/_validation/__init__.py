@@ -21,6 +21,9 @@ from softmax_lib._validation.arrays import (
     as_real_float_array as as_real_float_array,
 )
 from softmax_lib._validation.arrays import (
+    as_rectangular_array as as_rectangular_array,
+)
+from softmax_lib._validation.arrays import (
     check_at_least_1d as check_at_least_1d,
 )
 from softmax_lib._validation.arrays import (
@@ -33,7 +36,13 @@ from softmax_lib._validation.arrays import (
     check_error_operands as check_error_operands,
 )
 from softmax_lib._validation.arrays import (
+    check_features as check_features,
+)
+from softmax_lib._validation.arrays import (
     check_finite as check_finite,
+)
+from softmax_lib._validation.arrays import (
+    check_fitted_weights as check_fitted_weights,
 )
 from softmax_lib._validation.arrays import (
     check_matrix as check_matrix,
@@ -114,7 +123,16 @@ from softmax_lib._validation.values import (
     check_generator as check_generator,
 )
 from softmax_lib._validation.values import (
+    check_html_id as check_html_id,
+)
+from softmax_lib._validation.values import (
     check_ignore_index as check_ignore_index,
+)
+from softmax_lib._validation.values import (
+    check_interval_or_none as check_interval_or_none,
+)
+from softmax_lib._validation.values import (
+    check_json_dict_or_none as check_json_dict_or_none,
 )
 from softmax_lib._validation.values import (
     check_known_names as check_known_names,
@@ -132,10 +150,22 @@ from softmax_lib._validation.values import (
     check_positive_int_or_none as check_positive_int_or_none,
 )
 from softmax_lib._validation.values import (
+    check_real_result as check_real_result,
+)
+from softmax_lib._validation.values import (
     check_reference_digits as check_reference_digits,
 )
 from softmax_lib._validation.values import (
     check_regularisation as check_regularisation,
+)
+from softmax_lib._validation.values import (
+    check_shape as check_shape,
+)
+from softmax_lib._validation.values import (
+    check_str as check_str,
+)
+from softmax_lib._validation.values import (
+    check_str_sequence as check_str_sequence,
 )
 from softmax_lib._validation.values import (
     check_temperature as check_temperature,

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from softmax_lib._validation.values import is_real
+
 Axis = int | tuple[int, ...] | None
 
 
@@ -73,13 +75,7 @@ def as_real_float_array(x: ArrayLike, name: str) -> NDArray[np.floating]:
             "ignore (pass where=~x.mask to softmax, log_softmax or logsumexp, or give masked "
             "logits the value -inf); got numpy.ma.MaskedArray."
         )
-    try:
-        arr = np.asarray(x)
-    except ValueError as error:  # ragged nesting: NumPy's message names no parameter
-        raise ValueError(
-            f"`{name}` must be a rectangular array (nested sequences of equal lengths); "
-            f"got a ragged sequence ({error})."
-        ) from None
+    arr = as_rectangular_array(x, name)
     if np.iscomplexobj(arr):
         raise TypeError(f"`{name}` must be real-valued; got dtype {arr.dtype}.")
     if (
@@ -93,10 +89,50 @@ def as_real_float_array(x: ArrayLike, name: str) -> NDArray[np.floating]:
     return arr
 
 
+def as_rectangular_array(x: object, name: str) -> np.ndarray:
+    """Return ``np.asarray(x)``; a ragged nested sequence is a ValueError naming `name`.
+
+    NumPy's own message ("setting an array element with a sequence") names no parameter.
+    No other check is made: the caller decides which dtypes it accepts.
+    """
+    try:
+        return np.asarray(x)
+    except ValueError as error:  # ragged nesting
+        raise ValueError(
+            f"`{name}` must be a rectangular array (nested sequences of equal lengths); "
+            f"got a ragged sequence ({error})."
+        ) from None
+
+
 def check_matrix(arr: np.ndarray, name: str) -> None:
     """Raise ValueError unless `arr` is 2-D, one example per row: shape (N, C)."""
     if arr.ndim != 2:
         raise ValueError(f"`{name}` must have shape (N, C); got {arr.shape}.")
+
+
+def check_features(x: np.ndarray, n_features: int, name: str) -> None:
+    """Raise ValueError unless `x` has shape (N, n_features): examples for a fitted model."""
+    if x.ndim != 2 or x.shape[1] != n_features:
+        raise ValueError(
+            f"`{name}` must have shape (N, {n_features}) (one example per row, with the "
+            f"{n_features} features of the fit); got {x.shape}."
+        )
+
+
+def check_fitted_weights(weights: np.ndarray, sigma: np.ndarray, l2: float) -> None:
+    """Raise ValueError if weights of shape (D, C), mapped back to the units of `X`, overflowed.
+
+    `sigma` holds each feature's standard deviation, shape (D,); the message names the first
+    feature with an infinite weight, and suggests a penalty where `l2` is 0.
+    """
+    finite = np.all(np.isfinite(weights), axis=1)
+    if not np.all(finite):
+        j = int(np.argmin(finite))
+        raise ValueError(
+            f"`X` must have features whose fitted weights are finite in float64 (rescale `X`"
+            f"{'' if l2 else ', or use `l2` > 0'}); got feature {j}, of standard deviation "
+            f"{sigma[j]:.3g}, whose weight overflows."
+        )
 
 
 def check_finite(arr: np.ndarray, name: str, where: str = "") -> None:
@@ -106,14 +142,26 @@ def check_finite(arr: np.ndarray, name: str, where: str = "") -> None:
 
 
 def check_error_operands(approx: ArrayLike, exact: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a computed float array and its reference (an object array of the same shape)."""
-    a = np.asarray(approx)
+    """Validate a computed float array and its reference; return both, `exact` as objects.
+
+    `exact` must have the shape of `approx` and hold real numbers: Python, NumPy (integer or
+    floating) or mpmath ones. None, strings, complex numbers, bools and time deltas are
+    rejected, each with a message naming `exact` and the first offending entry.
+    """
+    a = as_rectangular_array(approx, "approx")
     if not np.issubdtype(a.dtype, np.floating):
         raise TypeError(f"`approx` must be a floating-point array; got dtype {a.dtype}.")
-    ex = np.asarray(exact, dtype=object)
-    if ex.shape != a.shape:
-        raise ValueError(f"`exact` must have the shape of `approx`, {a.shape}; got {ex.shape}.")
-    return a, ex
+    raw = as_rectangular_array(exact, "exact")
+    if raw.shape != a.shape:
+        raise ValueError(f"`exact` must have the shape of `approx`, {a.shape}; got {raw.shape}.")
+    what = "`exact` must hold real numbers (floats or mpmath numbers)"
+    if raw.dtype.kind == "O":
+        for index in np.ndindex(raw.shape):
+            if not is_real(raw[index]):
+                raise TypeError(f"{what}; got {raw[index]!r} at position {index}.")
+    elif raw.dtype.kind not in "fiu":
+        raise TypeError(f"{what}; got dtype {raw.dtype}.")
+    return a, raw.astype(object)
 
 
 def check_entries(n_entries: int, name: str) -> None:
@@ -223,7 +271,7 @@ def check_parameter_layout(theta: np.ndarray, n_features: int, n_classes: int) -
 
 def check_where(where: object, shape: tuple) -> np.ndarray:
     """Return a boolean mask broadcast to `shape` (a read-only view)."""
-    mask = np.asarray(where)
+    mask = as_rectangular_array(where, "where")
     if mask.dtype != bool:
         raise TypeError(f"`where` must be a boolean array; got dtype {mask.dtype}.")
     try:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from softmax_lib._validation.arrays import as_real_float_array
+from softmax_lib._validation.arrays import as_real_float_array, as_rectangular_array
+
+# Class indices are signed or unsigned integers. NumPy counts timedelta64 as an integer
+# type (np.issubdtype(timedelta64, np.integer) is True), so the kind is tested instead.
+INDEX_KINDS = "iu"
 
 
 def check_integer_labels(labels: ArrayLike, name: str = "labels") -> np.ndarray:
-    """Return `labels` as an array after checking that it holds integers."""
-    t = np.asarray(labels)
-    if not np.issubdtype(t.dtype, np.integer):
+    """Return `labels` as an array after checking that it holds integers (not time deltas)."""
+    t = as_rectangular_array(labels, name)
+    if t.dtype.kind not in INDEX_KINDS:
         raise TypeError(f"`{name}` must hold integer class indices; got dtype {t.dtype}.")
     return t
 
@@ -26,14 +30,14 @@ def check_sampling_logits(z: np.ndarray) -> None:
 
 def check_target_kind(target: np.ndarray, allow_probabilities: bool) -> str:
     """Return 'indices' or 'probabilities' for a loss target, by its dtype."""
-    if np.issubdtype(target.dtype, np.integer):
+    if target.dtype.kind in INDEX_KINDS:
         return "indices"
-    if np.issubdtype(target.dtype, np.floating):
-        if not allow_probabilities:
-            raise TypeError(
-                f"`target` must hold integer class indices (nll_loss takes no probability "
-                f"targets); got dtype {target.dtype}."
-            )
+    if not allow_probabilities:
+        raise TypeError(
+            f"`target` must hold integer class indices (nll_loss takes no probability "
+            f"targets); got dtype {target.dtype}."
+        )
+    if target.dtype.kind == "f":
         return "probabilities"
     raise TypeError(
         "`target` must hold integer class indices or floating-point probabilities; "

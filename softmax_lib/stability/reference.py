@@ -187,6 +187,13 @@ def relative_error(approx: ArrayLike, exact: ArrayLike) -> NDArray[np.float64]:
         The relative error. Where `exact` is 0 it is 0 if `approx` is 0 too and ``inf``
         otherwise; matching NaNs or infinities count as 0, mismatched ones as ``inf``.
 
+    Raises
+    ------
+    TypeError, ValueError
+        If `approx` is not a floating-point array, or `exact` does not have its shape or
+        holds anything but real numbers (None, strings, complex numbers, bools and time
+        deltas are rejected, naming the first one, rather than failing inside mpmath).
+
     Examples
     --------
     >>> import numpy as np
@@ -232,6 +239,11 @@ def ulp_error(approx: ArrayLike, exact: ArrayLike, *, dtype: Any = None) -> NDAr
         ``|approx - exact| / ulp(exact)`` element by element. Matching NaNs and matching
         infinities count as 0; an infinity where the exact value is finite counts as 0 only
         if the exact value rounds to that infinity, and as ``inf`` otherwise.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`relative_error`, and if `dtype` is not a floating-point type.
 
     Examples
     --------

@@ -2,6 +2,7 @@
 
 import itertools
 
+import mpmath
 import numpy as np
 import pytest
 import torch
@@ -150,3 +151,57 @@ def test_numerical_gradient_rejects_bad_steps(eps):
 def test_numerical_gradient_rejects_steps_that_are_not_numbers(eps):
     with pytest.raises(TypeError, match="`eps` must be a real number"):
         numerical_gradient(logsumexp, [0.0, 1.0], eps=eps)
+
+
+# The special-value policy of softmax_vjp and cross_entropy_grad (issue 30), and what
+# numerical_gradient accepts from `f`: guards beside the regressions in test_regressions.py.
+
+
+def test_vjp_of_minus_inf_beside_finite_logits_is_exact():
+    # Not a NaN row: p = (0, softmax(1, 2)), so the -inf entry has the gradient exactly 0
+    # and the others p_j (v_j - v.p), here in mpmath; v @ J agrees (J's row 0 is 0).
+    x, v = [-np.inf, 1.0, 2.0], [0.25, 0.5, 0.25]
+    with mpmath.workdps(50):
+        e1, e2 = mpmath.e, mpmath.exp(2)
+        p1, p2 = e1 / (e1 + e2), e2 / (e1 + e2)
+        vp = p1 * mpmath.mpf(0.5) + p2 * mpmath.mpf(0.25)
+        expected = [0.0, float(p1 * (0.5 - vp)), float(p2 * (0.25 - vp))]
+    out = softmax_vjp(x, v)
+    assert out[0] == 0.0
+    np.testing.assert_allclose(out, expected, rtol=1e-15, atol=0)
+
+
+def test_cross_entropy_grad_of_a_nan_row_that_counts_is_nan():
+    # The other half of the policy: a row that takes part in the loss and has NaN logits
+    # has a NaN loss and a NaN gradient.
+    logits = np.array([[np.nan, 1.0, 2.0], [0.5, -1.0, 2.0]])
+    assert np.isnan(cross_entropy(logits, [0, 1], reduction="none")[0])
+    assert np.isnan(cross_entropy_grad(logits, [0, 1], reduction="sum")[0]).all()
+
+
+def test_numerical_gradient_accepts_scalars_of_every_kind():
+    # Python floats, NumPy scalars, 0-d arrays (what logsumexp returns) and mpmath numbers.
+    x = np.array([0.5, -1.0])
+    expected = softmax(x)  # d logsumexp / dx, by the definition
+    for f in (
+        lambda z: float(logsumexp(z)),
+        lambda z: np.float64(logsumexp(z)),
+        logsumexp,
+        lambda z: mpmath.mpf(float(logsumexp(z))),
+    ):
+        np.testing.assert_allclose(numerical_gradient(f, x), expected, atol=1e-9)
+
+
+def test_vjp_ignores_the_cotangent_of_a_zero_probability_entry():
+    # p_0 = 0 exactly: row and column 0 of J are 0, so v_0 never matters, even if it is NaN
+    # or infinite (v @ J would form 0 * nan); result 0 is exactly 0.
+    x = [-np.inf, 1.0, 2.0]
+    reference = softmax_vjp(x, [0.0, 0.5, 0.25])
+    for v0 in (np.nan, np.inf, -np.inf, 1e308):
+        np.testing.assert_array_equal(softmax_vjp(x, [v0, 0.5, 0.25]), reference)
+
+
+def test_vjp_nan_cotangent_on_a_positive_probability_reaches_the_positive_entries():
+    out = softmax_vjp([-np.inf, 1.0, 2.0], [0.0, np.nan, 0.25])
+    assert out[0] == 0.0  # a zero-probability entry stays exactly 0
+    assert np.isnan(out[1:]).all()

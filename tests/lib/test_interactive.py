@@ -61,3 +61,88 @@ def test_bad_values_get_clear_errors():
         slider_bars(["a"], [1.0], [[np.nan]], name="f", alt="a")
     with pytest.raises(ValueError, match=re.escape("`steps` must be a non-empty 1-d array")):
         slider_bars(["a"], [], np.zeros((0, 1)), name="f", alt="a")
+
+
+def _bars(**kwargs):
+    options = {
+        "categories": ["a", "b"],
+        "steps": [1.0, 2.0],
+        "values": [[0.5, 0.5], [0.2, 0.8]],
+        "name": "fig-ok",
+        "alt": "two bars",
+    }
+    return slider_bars(**{**options, **kwargs})
+
+
+# Issue 30: complex steps or values were accepted (a NumPy array was cast to real, with only
+# a ComplexWarning) or failed with Python's "float() argument must be ..." naming nothing.
+@pytest.mark.parametrize("argument", ["steps", "values"])
+@pytest.mark.parametrize("as_array", [False, True], ids=["list", "ndarray"])
+def test_issue30_slider_bars_rejects_complex_values(argument, as_array):
+    good = {"steps": [1.0, 2.0], "values": [[0.5, 0.5], [0.2, 0.8]]}[argument]
+    bad = np.asarray(good) + 1j if as_array else [complex(v) for v in np.ravel(good)]
+    if not as_array and argument == "values":
+        bad = [bad[:2], bad[2:]]
+    message = f"`{argument}` must be real-valued; got dtype complex128."
+    with pytest.raises(TypeError, match=re.escape(message)):
+        _bars(**{argument: bad})
+
+
+# Issue 30: `name` went unescaped into the page: into an id attribute and, through Plotly,
+# into a script, so a name such as '"<script>' wrote markup into the page.
+@pytest.mark.parametrize(
+    "name", ['"<script>alert(1)</script>', "fig t", "x\"onload='1'", "", "1fig", "fig.t"]
+)
+def test_issue30_slider_bars_name_must_be_an_html_id(name):
+    message = (
+        f"`name` must be an HTML id: a letter, then letters, digits, '-' or '_'; got {name!r}."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _bars(name=name)
+
+
+def test_names_that_are_html_ids_appear_in_the_page_as_they_are():
+    for name in ["f", "slider-temperature", "fig_2-b"]:
+        page = _bars(name=name)._repr_mimebundle_()["text/html"]
+        assert f'id="{name}"' in page and f'id="{name}-fallback"' in page
+
+
+# Issue 30 (bad-input sweep): these arguments failed with messages naming no parameter
+# (len() of None, AttributeError 'replace' for alt, Plotly's 'prefix'/'text'/'range'
+# properties, or a JSON error only when the figure was displayed).
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"categories": None}, TypeError, "`categories` must be a sequence of str; got None."),
+        ({"categories": "ab"}, TypeError, "`categories` must be a sequence of str; got 'ab'."),
+        (
+            {"categories": ["a", 2]},
+            TypeError,
+            "`categories` must be a sequence of str; got 2 in it.",
+        ),
+        ({"name": None}, TypeError, "`name` must be a str (an HTML id); got None."),
+        ({"alt": None}, TypeError, "`alt` must be a str; got None."),
+        ({"step_label": 1j}, TypeError, "`step_label` must be a str; got 1j."),
+        ({"y_label": ["p"]}, TypeError, "`y_label` must be a str; got ['p']."),
+        ({"y_range": 1.0}, TypeError, "`y_range` must be a pair of real numbers or None; got 1.0."),
+        ({"y_range": (0, "1")}, TypeError, "`y_range` must be a pair of real numbers or None"),
+        ({"y_range": (1, 0)}, ValueError, "`y_range` must be two finite numbers (low, high)"),
+        ({"y_range": (0, np.nan)}, ValueError, "`y_range` must be two finite numbers (low, high)"),
+        ({"y_range": [1.0]}, ValueError, "`y_range` must be two finite numbers (low, high)"),
+        ({"meta": "p"}, TypeError, "`meta` must be a dict or None; got 'p'."),
+        ({"meta": {"p": 1j}}, TypeError, "`meta` must hold JSON values"),
+        ({"steps": None}, TypeError, "`steps` must be a real-valued numeric array; got dtype"),
+        ({"values": "ab"}, TypeError, "`values` must be a real-valued numeric array; got dtype"),
+    ],
+)
+def test_issue30_slider_bars_bad_arguments_name_their_parameter(kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        _bars(**kwargs)
+
+
+# Issue 30 (bad-input sweep): a NumPy array as `y_range` raised "The truth value of an array
+# with more than one element is ambiguous"; arrays of categories and a meta dict still work.
+def test_issue30_y_range_may_be_an_array():
+    figure = _bars(categories=np.array(["a", "b"]), y_range=np.array([0, 1]), meta={"p": [1]})
+    assert figure.figure.layout.yaxis.range == (0.0, 1.0)
+    assert figure.figure.layout.meta == {"p": [1]}

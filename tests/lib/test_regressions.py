@@ -314,3 +314,263 @@ def test_blocked_attention_rejects_what_has_no_finite_answer():
     # d = 0: every score is 0, so every query averages the values.
     out = streaming.blocked_attention(np.zeros((3, 0)), np.zeros((2, 0)), np.array([[1.0], [3.0]]))
     np.testing.assert_array_equal(out, [[2.0]] * 3)
+
+
+# Issue 30 ("no silent wrong answer, round three"), items 1, 10 (`where`) and 11.
+
+INF, NAN = np.inf, np.nan
+
+# Every kind of row whose softmax is NaN by softmax's documented policy (the table in
+# `softmax`): a NaN anywhere, a +inf (inf / inf), or nothing but -inf (0 / 0).
+NAN_SOFTMAX_ROWS = {
+    "nan": [NAN, 1.0, 2.0],
+    "nan beside +inf": [NAN, INF, 0.0],
+    "nan beside -inf": [NAN, -INF, -INF],
+    "+inf": [INF, 1.0, 2.0],
+    "two +inf": [INF, INF, 0.0],
+    "+inf beside -inf": [INF, -INF, 0.0],
+    "all -inf": [-INF, -INF, -INF],
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("row", NAN_SOFTMAX_ROWS.values(), ids=NAN_SOFTMAX_ROWS.keys())
+def test_issue30_softmax_vjp_of_a_nan_softmax_row_is_nan_not_zero(row, dtype):
+    # softmax_vjp([nan, 1, 2], v) returned [0, 0, 0]: a NaN forward pass got a clean zero
+    # gradient, while v @ J (J = diag(p) - p p^T, every entry NaN when p is) is all NaN.
+    x = np.array(row, dtype=dtype)
+    assert np.isnan(sl.softmax(x)).all()  # the premise, from softmax's documented policy
+    for v in ([0.25, 0.5, 0.25], [0.0, 0.0, 0.0], [1.0, -2.0, 3.0]):
+        out = gradients.softmax_vjp(x, np.array(v, dtype=dtype))
+        assert out.dtype == dtype
+        assert np.isnan(out).all(), out
+
+
+def test_issue30_softmax_vjp_nan_rows_stay_in_their_rows():
+    # A batch, classes on axis 0 (a transposed layout): only the undefined columns are NaN;
+    # the finite column is p_j (v_j - v.p), evaluated in mpmath from the definition.
+    finite, v_finite = [0.5, -1.0, 2.0], [1.0, 0.0, -1.0]
+    rows = [*NAN_SOFTMAX_ROWS.values(), finite]
+    x = np.array(rows).T  # shape (3, 8): column c is row c
+    v = np.tile(np.array([[0.25], [0.5], [0.25]]), (1, len(rows)))
+    v[:, -1] = v_finite
+    out = gradients.softmax_vjp(x, v, axis=0)
+    assert np.isnan(out[:, :-1]).all()
+    with mpmath.workdps(50):
+        e = [mpmath.exp(mpmath.mpf(z)) for z in finite]
+        p = [ei / mpmath.fsum(e) for ei in e]
+        vp = mpmath.fsum(pi * vi for pi, vi in zip(p, v_finite, strict=True))
+        expected = [float(pi * (vi - vp)) for pi, vi in zip(p, v_finite, strict=True)]
+    np.testing.assert_allclose(out[:, -1], expected, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("target", "kw"),
+    [
+        ([-100, 1], {"ignore_index": -100}),  # row 0 is ignored
+        ([0, 1], {"weight": [0.0, 1.0, 1.0]}),  # row 0's class has weight 0
+        (np.array([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), {}),  # row 0's target is all zero
+    ],
+    ids=["ignored", "weight 0", "zero probabilities"],
+)
+@pytest.mark.parametrize("bad_row", [[NAN, 1.0, 2.0], [INF, 0.0, 0.0], [-INF, -INF, -INF]])
+def test_issue30_cross_entropy_grad_of_a_row_absent_from_the_loss_is_zero(target, kw, bad_row):
+    # The loss gives such a row exactly 0 whatever its logits (an ignored entry contributes
+    # nothing, even NaN), so its gradient is 0; it was NaN (0 * softmax(NaN row)).
+    logits = np.array([bad_row, [0.5, -1.0, 2.0]])
+    assert losses.cross_entropy(logits, target, reduction="none", **kw)[0] == 0.0  # premise
+    grad = gradients.cross_entropy_grad(logits, target, reduction="sum", **kw)
+    np.testing.assert_array_equal(grad[0], [0.0, 0.0, 0.0])
+    # Row 1 is p - e_1 (class 1, weight 1), from mpmath.
+    with mpmath.workdps(50):
+        e = [mpmath.exp(mpmath.mpf(z)) for z in logits[1]]
+        expected = [float(ei / mpmath.fsum(e) - (i == 1)) for i, ei in enumerate(e)]
+    np.testing.assert_allclose(grad[1], expected, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda w: sl.softmax([[1.0, 2.0], [3.0, 4.0]], where=w),
+        lambda w: sl.log_softmax([[1.0, 2.0], [3.0, 4.0]], where=w),
+        lambda w: sl.logsumexp([[1.0, 2.0], [3.0, 4.0]], where=w),
+        lambda w: sl.logsumexp([[1.0, 2.0], [3.0, 4.0]], b=[[1.0, 1.0], [1.0, 1.0]], where=w),
+        lambda w: sl.softmax(np.float16([[1.0, 2.0], [3.0, 4.0]]), temperature=2.0, where=w),
+    ],
+    ids=["softmax", "log_softmax", "logsumexp", "weighted logsumexp", "float16 softmax"],
+)
+def test_issue30_ragged_where_names_where(call):
+    # NumPy's "setting an array element with a sequence" named no parameter.
+    with pytest.raises(ValueError, match=re.escape("`where` must be a rectangular array")):
+        call([[True, False], [True]])
+
+
+@pytest.mark.parametrize("f", [None, "logsumexp", np.zeros(2)])
+def test_issue30_numerical_gradient_rejects_an_f_that_is_not_a_function(f):
+    # numerical_gradient(None, x) raised "'NoneType' object is not callable".
+    with pytest.raises(TypeError, match=re.escape(f"`f` must be a function; got {f!r}.")):
+        gradients.numerical_gradient(f, [0.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("f", "exc", "got"),
+    [
+        (sl.softmax, ValueError, "an array of shape (2,)"),  # "only 0-dimensional arrays ..."
+        (lambda z: None, TypeError, "None"),  # "float() argument must be ..."
+        (lambda z: 1j, TypeError, "1j"),
+        (lambda z: "a", TypeError, "'a'"),  # was "could not convert string to float"
+    ],
+    ids=["array", "None", "complex", "string"],
+)
+def test_issue30_numerical_gradient_names_f_when_it_returns_no_real_number(f, exc, got):
+    with pytest.raises(exc, match=re.escape("`f` must return a real number")) as info:
+        gradients.numerical_gradient(f, [0.0, 1.0])
+    assert str(info.value).endswith(f"got {got}.")
+
+
+@pytest.mark.parametrize("fn", [stability.ulp_error, stability.relative_error])
+@pytest.mark.parametrize(
+    ("exact", "got"),
+    [
+        ([None], "None at position (0,)"),  # was "cannot create mpf from None"
+        ([mpmath.mpc(1, 1)], "mpc(real='1.0', imag='1.0') at position (0,)"),
+        (np.array([None, 1.0], dtype=object)[:1], "None at position (0,)"),
+        (["a"], "dtype <U1"),  # was "could not convert string to float: 'a'"
+        ([1j], "dtype complex128"),
+        (np.array([1], dtype="m8[s]"), "dtype timedelta64[s]"),
+    ],
+)
+def test_issue30_error_measures_reject_exact_values_that_are_not_numbers(fn, exact, got):
+    message = f"`exact` must hold real numbers (floats or mpmath numbers); got {got}."
+    with pytest.raises(TypeError, match=re.escape(message)):
+        fn(np.array([1.0]), exact)
+
+
+@pytest.mark.parametrize("fn", [stability.ulp_error, stability.relative_error])
+def test_issue30_error_measures_name_a_ragged_operand(fn):
+    with pytest.raises(ValueError, match=re.escape("`exact` must be a rectangular array")):
+        fn(np.array([1.0, 2.0]), [[1.0], [2.0, 3.0]])
+    with pytest.raises(ValueError, match=re.escape("`approx` must be a rectangular array")):
+        fn([[1.0], [2.0, 3.0]], [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("tol", "exc", "message"),
+    [
+        ("a", TypeError, "`tol` must be a real number; got 'a'."),
+        (None, TypeError, "`tol` must be a real number; got None."),
+        (-1.0, ValueError, "`tol` must be a finite number > 0; got -1.0."),
+        (np.nan, ValueError, "`tol` must be a finite number > 0; got nan."),
+    ],
+)
+def test_issue30_fit_temperature_checks_tol(tol, exc, message):
+    # fit_temperature(..., tol='a') returned inf when the answer needed no iteration, and
+    # failed inside the loop with "can't multiply sequence by non-int" otherwise.
+    uniform_best = (np.array([[1.0, 0.0], [1.0, 0.0]]), [1, 1])
+    iterating = (np.array([[4.0, 0.0], [4.0, 0.0], [4.0, 0.0], [0.0, 4.0]]), [0, 0, 1, 1])
+    for logits, labels in (uniform_best, iterating):
+        with pytest.raises(exc, match=re.escape(message)):
+            calibration.fit_temperature(logits, labels, tol=tol)
+
+
+TIMEDELTA_LABELS = np.array([0, 1], dtype="timedelta64[s]")
+PROBS = np.array([[0.6, 0.4], [0.3, 0.7]])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: calibration.expected_calibration_error(PROBS, TIMEDELTA_LABELS),
+            "`labels` must hold integer class indices; got dtype timedelta64[s].",
+        ),
+        (
+            lambda: calibration.reliability_bins(PROBS, TIMEDELTA_LABELS),
+            "`labels` must hold integer class indices; got dtype timedelta64[s].",
+        ),
+        (
+            lambda: calibration.fit_temperature(PROBS, TIMEDELTA_LABELS),
+            "`labels` must hold integer class indices; got dtype timedelta64[s].",
+        ),
+        (
+            lambda: losses.cross_entropy(PROBS, TIMEDELTA_LABELS),
+            "`target` must hold integer class indices or floating-point probabilities; "
+            "got dtype timedelta64[s].",
+        ),
+        (
+            lambda: gradients.cross_entropy_grad(PROBS, TIMEDELTA_LABELS),
+            "`target` must hold integer class indices or floating-point probabilities; "
+            "got dtype timedelta64[s].",
+        ),
+        (
+            lambda: losses.nll_loss(np.log(PROBS), TIMEDELTA_LABELS),
+            "`target` must hold integer class indices (nll_loss takes no probability "
+            "targets); got dtype timedelta64[s].",
+        ),
+        (
+            lambda: sl.classifier.fit_softmax_regression(PROBS, TIMEDELTA_LABELS, l2=1.0),
+            "`y` must hold integer class indices; got dtype timedelta64[s].",
+        ),
+    ],
+    ids=["ece", "reliability_bins", "fit_temperature", "cross_entropy", "grad", "nll", "fit"],
+)
+def test_issue30_timedelta_labels_are_not_class_indices(call, message):
+    # NumPy counts timedelta64 as an integer dtype: ECE silently scored them (0.0), and the
+    # losses failed with "arrays used as indices must be of integer (or boolean) type".
+    with pytest.raises(TypeError, match=re.escape(message)):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda td: calibration.expected_calibration_error(PROBS, [0, 1], n_bins=td), "n_bins"),
+        (lambda td: calibration.fit_temperature(PROBS, [1, 0], max_iter=td), "max_iter"),
+        (lambda td: calibration.fit_temperature(PROBS, [1, 0], tol=td), "tol"),
+        (lambda td: gradients.numerical_gradient(sl.logsumexp, [0.0], eps=td), "eps"),
+        (lambda td: gradients.cross_entropy_grad(PROBS, [0, 1], ignore_index=td), "ignore_index"),
+        (lambda td: losses.cross_entropy(PROBS, [0, 1], label_smoothing=td), "label_smoothing"),
+        (lambda td: sl.softmax([1.0, 2.0], temperature=td), "temperature"),
+        (lambda td: stability.reference_softmax([1.0, 2.0], dps=td), "dps"),
+    ],
+)
+def test_issue30_timedelta_scalars_are_not_numbers(call, name):
+    # np.timedelta64 is registered as a numbers.Integral: every option took it as a number
+    # (n_bins=np.timedelta64(3) binned in 3, temperature=np.timedelta64(2) divided by 2).
+    with pytest.raises(TypeError, match=re.escape(f"`{name}` must be ")):
+        call(np.timedelta64(3))
+
+
+@pytest.mark.parametrize("shape", [(0, 2), (2, 0), (0, 0)])
+@pytest.mark.parametrize(
+    "fn", [calibration.expected_calibration_error, calibration.reliability_bins]
+)
+def test_issue30_calibration_rejects_empty_input(fn, shape):
+    # N = 0 returned NaN (ECE) or empty bins; (2, 0) blamed the row sums; (0, 0) raised
+    # "zero-size array to reduction operation maximum which has no identity".
+    message = f"`probs` must hold at least one example with at least one class; got shape {shape}."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fn(np.zeros(shape), np.zeros(shape[0], dtype=int))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: calibration.expected_calibration_error(PROBS, t),
+        lambda t: calibration.fit_temperature(PROBS, t),
+        lambda t: gradients.cross_entropy_grad(PROBS, t),
+        lambda t: losses.nll_loss(np.log(PROBS), t),
+        lambda t: losses.cross_entropy(np.log(PROBS), t),  # NumPy's message until the fix
+    ],
+)
+def test_issue30_ragged_class_indices_name_their_parameter(call):
+    with pytest.raises(ValueError, match=r"^`(labels|target)` must be a rectangular array"):
+        call([[0], [1, 0]])
+
+
+def test_issue30_top_k_that_is_not_an_int_is_a_type_error():
+    # top_k=1.5 raised ValueError: the wrong kind of value is a TypeError (STYLE section 4).
+    with pytest.raises(TypeError, match=re.escape("`top_k` must be a positive int or None")):
+        sl.sampling.filter_logits([1.0, 2.0], top_k=1.5)
+    with pytest.raises(ValueError, match=re.escape("`top_k` must be a positive int or None")):
+        sl.sampling.filter_logits([1.0, 2.0], top_k=0)

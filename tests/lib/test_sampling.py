@@ -8,16 +8,33 @@ the tokens at least min_p times as likely as the most likely.
 
 import math
 import re
+import warnings
 
 import mpmath
 import numpy as np
 import pytest
+import scipy.stats
 from hypothesis import given
 from hypothesis import strategies as hs
 from hypothesis.extra.numpy import arrays
 
-from softmax_lib import softmax
+from softmax_lib import _dispatch, softmax
 from softmax_lib.sampling import filter_logits, sample_next_token
+
+BIG = np.finfo(np.float64).max
+# The significance level of every chi-square test below: a correct sampler fails one case for
+# about one seed in 1000. The seeds are fixed, so each test is deterministic.
+ALPHA = 1e-3
+
+
+@pytest.fixture(params=["fused", "numpy"])
+def path(request):
+    """Run a test through the fused kernels, then through the NumPy path."""
+    if request.param == "numpy":
+        with _dispatch.numpy_path():
+            yield "numpy"
+    else:
+        yield "fused"
 
 
 def oracle(z, *, top_k=None, top_p=None, min_p=None):
@@ -152,3 +169,123 @@ def test_rows_without_a_finite_logit_or_with_nan_are_rejected():
         filter_logits([-np.inf, -np.inf])
     with pytest.raises(ValueError, match=re.escape("`logits` must not contain NaN or +inf")):
         sample_next_token([np.nan, 1.0], rng=np.random.default_rng(0))
+
+
+def exact_softmax(row, temperature=1.0, keep=None):
+    """softmax(row / T) over the tokens in `keep`, from the definition in 50 digits.
+
+    p_k = 1 / sum_j exp((z_j - z_k) / T) over the kept j, each float read exactly; a token
+    not kept, or of logit -inf, has probability 0. Nothing comes from the library.
+    """
+    keep = [True] * len(row) if keep is None else keep
+    with mpmath.workdps(50):
+        z = [mpmath.mpf(float(v)) if k else -mpmath.inf for v, k in zip(row, keep, strict=True)]
+        t = mpmath.mpf(temperature)
+        return np.array(
+            [
+                0.0
+                if zk == -mpmath.inf
+                else float(1 / mpmath.fsum(mpmath.exp((zj - zk) / t) for zj in z))
+                for zk in z
+            ]
+        )
+
+
+def assert_draws_follow(draws, probs):
+    """Chi-square goodness of fit of class indices `draws` to `probs`, at the level ALPHA.
+
+    A class whose expected count is below 1e-6 in all must never be drawn (a correct sampler
+    fails that less than once in a million); every other class is a cell of the test.
+    """
+    n = draws.size
+    counts = np.bincount(draws.ravel(), minlength=probs.size)
+    expected = n * probs
+    never = expected < 1e-6
+    assert counts[never].sum() == 0, (counts, probs)
+    cells = ~never
+    assert expected[cells].min() >= 5  # the chi-square approximation holds: a test design check
+    if cells.sum() == 1:
+        return
+    test = scipy.stats.chisquare(counts[cells], expected[cells] * n / expected[cells].sum())
+    assert test.pvalue > ALPHA, (counts / n, probs)
+
+
+# Every value a float64 exactly: floats near 1e16 are 2 apart, near 1e15 0.125 apart; the
+# floats just below BIG (about 1.8e308) are 2**971 apart, and BIG / 2**971 = 2**53 - 1.
+ULP_BIG = 2.0**971
+CASES = {
+    "tie at 1e300": ([1e300, 1e300], {}, None),
+    "1e16 + [0, 2]": ([1e16, 1e16 + 2], {}, None),
+    "1e15 + [0, 1, 3, 8] / 8": ([1e15, 1e15 + 0.125, 1e15 + 0.375, 1e15 + 1.0], {}, None),
+    "mixed scales": ([1e16, 3.0, 1e16 + 2, -np.inf, -1e300], {}, None),
+    "three-way tie, masked": ([1e300, -np.inf, 1e300, 1e300], {}, None),
+    "gap beyond the float range": ([BIG, -BIG, BIG], {}, None),
+    "temperature 2 at 1e16": ([1e16, 1e16 + 2], {"temperature": 2.0}, None),
+    # z / T = 2**53 - [1, 2, 4]: gaps of 0, 1 and 3 at a magnitude of 9e15.
+    "temperature 2**971 near the largest float": (
+        [BIG, BIG - ULP_BIG, BIG - 3 * ULP_BIG],
+        {"temperature": ULP_BIG},
+        None,
+    ),
+    # z / T overflows, so the filter shifts by the maximum first; only ties with the maximum
+    # can then have a probability (any other gap is at least 2**971 / T).
+    "ties when z / T overflows": ([BIG, 1.0, BIG], {"temperature": 0.5}, None),
+    "top_k at 1e16": ([1e16, 1e16 + 2, 1e16 + 4], {"top_k": 2}, [False, True, True]),
+    # No mass lies strictly ahead of the three tied tokens, so top_p keeps them all (ties at
+    # the edge of the nucleus are kept); the fourth, 1e290 below, has probability 0.
+    "top_p on ties at 1e300": ([1e300, 1e300, 1e300, 1e300 - 1e290], {"top_p": 0.3}, None),
+}
+
+
+# Issue 30: sampling added the Gumbel noise to the logits themselves, where it was rounded
+# away at large magnitudes: [1e300, 1e300] gave token 0 10,000 times in 10,000, and
+# 1e16 + [0, 2] gave 26.6 % / 73.4 % instead of 11.9 % / 88.1 %.
+@pytest.mark.parametrize(("row", "options", "keep"), CASES.values(), ids=CASES.keys())
+def test_issue30_sample_next_token_is_exact_at_large_magnitudes(path, row, options, keep):
+    draws = sample_next_token(row, rng=np.random.default_rng(30), size=20_000, **options)
+    expected = exact_softmax(row, options.get("temperature", 1.0), keep)
+    assert_draws_follow(draws, expected)
+
+
+def test_issue30_sample_next_token_batches_of_different_scales(path):
+    z = np.array([[1e300, 1e300, 0.0], [0.0, 2.0, -np.inf], [1e16, 1e16 + 2, 1e16 + 2]])
+    draws = sample_next_token(z, rng=np.random.default_rng(32), size=20_000)
+    assert draws.shape == (20_000, 3)
+    for i, row in enumerate(z):
+        assert_draws_follow(draws[:, i], exact_softmax(row))
+
+
+# Issue 30: top_k=1.5 raised ValueError; a value of the wrong type is a TypeError (STYLE 4).
+@pytest.mark.parametrize("top_k", [1.5, 2.0, "2", True, np.timedelta64(2)])
+def test_issue30_top_k_of_a_non_integer_type_is_a_type_error(top_k):
+    message = f"`top_k` must be a positive int or None; got {top_k!r}."
+    with pytest.raises(TypeError, match=re.escape(message)):
+        filter_logits([1.0, 2.0], top_k=top_k)
+    with pytest.raises(TypeError, match=re.escape(message)):
+        sample_next_token([1.0, 2.0], rng=np.random.default_rng(0), top_k=top_k)
+
+
+# Issue 30: filter_logits([1e308, -1e308, 0.], temperature=0.5) warned "overflow encountered
+# in subtract" although its result was right; valid input never warns (STYLE 2).
+@pytest.mark.parametrize(
+    ("row", "temperature", "expected"),
+    [
+        # z / T overflows, so the row is shifted by its maximum first (softmax ignores it);
+        # the other tokens lie 4e308 and 2e308 below it after scaling, probabilities of
+        # exp(-2e308) or less, 0 in float64: the documented -inf.
+        ([1e308, -1e308, 0.0], 0.5, [0.0, -np.inf, -np.inf]),
+        ([-BIG, BIG, 1.0], 1e-3, [-np.inf, 0.0, -np.inf]),
+        # No temperature: the logits come back as they are, and only the sampler's gap
+        # -BIG - BIG overflows.
+        ([BIG, -BIG], 1.0, [BIG, -BIG]),
+    ],
+)
+def test_issue30_filter_logits_does_not_warn_when_a_gap_overflows(path, row, temperature, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = filter_logits(row, temperature=temperature)
+        draws = sample_next_token(
+            row, rng=np.random.default_rng(0), temperature=temperature, size=100
+        )
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(draws, np.argmax(row))  # the others have probability 0

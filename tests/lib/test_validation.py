@@ -6,9 +6,14 @@ import numpy as np
 import pytest
 
 from softmax_lib import hardmax, log_softmax, logsumexp, softmax
-from softmax_lib.gradients import cross_entropy_grad, softmax_vjp
+from softmax_lib.calibration import expected_calibration_error, reliability_bins
+from softmax_lib.classifier import fit_softmax_regression
+from softmax_lib.gradients import cross_entropy_grad, numerical_gradient, softmax_vjp
 from softmax_lib.information import cross_entropy_between, entropy, kl_divergence
+from softmax_lib.interactive import slider_bars
 from softmax_lib.losses import cross_entropy, nll_loss
+from softmax_lib.relatives import gumbel_noise
+from softmax_lib.sampling import filter_logits
 from softmax_lib.stability import float_format, naive_softmax, relative_error, ulp_error
 
 ALL = [softmax, log_softmax, logsumexp, hardmax, naive_softmax]
@@ -253,3 +258,127 @@ def test_nll_loss_rejects_probability_targets():
 def test_vjp_shapes_must_match():
     with raises(ValueError, "`v` must have the shape of `x`, (4, 3); got (3,)."):
         softmax_vjp(Z, np.zeros(3))
+
+
+# Messages added by issue 30 (items 10 and 11), each exactly once.
+
+
+def test_ragged_where():
+    message = (
+        "`where` must be a rectangular array (nested sequences of equal lengths); got a ragged "
+        "sequence (setting an array element with a sequence."
+    )
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        softmax(np.ones((2, 2)), where=[[True, False], [True]])
+
+
+def test_numerical_gradient_f_must_be_a_function_returning_a_real_number():
+    with raises(TypeError, "`f` must be a function; got None."):
+        numerical_gradient(None, [0.0, 1.0])
+    with raises(TypeError, "`f` must return a real number; got None."):
+        numerical_gradient(lambda z: None, [0.0, 1.0])
+    message = "`f` must return a real number (a scalar); got an array of shape (2,)."
+    with raises(ValueError, message):
+        numerical_gradient(softmax, [0.0, 1.0])
+
+
+@pytest.mark.parametrize("fn", [ulp_error, relative_error])
+def test_exact_must_hold_real_numbers(fn):
+    must = "`exact` must hold real numbers (floats or mpmath numbers); got"
+    with raises(TypeError, f"{must} None at position (1,)."):
+        fn(np.array([1.0, 2.0]), [1.0, None])
+    with raises(TypeError, f"{must} dtype <U1."):
+        fn(np.array([1.0]), ["a"])
+
+
+@pytest.mark.parametrize("fn", [expected_calibration_error, reliability_bins])
+def test_calibration_needs_an_example(fn):
+    message = "`probs` must hold at least one example with at least one class; got shape (0, 2)."
+    with raises(ValueError, message):
+        fn(np.zeros((0, 2)), np.zeros(0, dtype=int))
+
+
+def test_labels_must_be_integers_and_rectangular():
+    with raises(TypeError, "`labels` must hold integer class indices; got dtype timedelta64[s]."):
+        expected_calibration_error([[0.5, 0.5]], np.array([1], dtype="m8[s]"))
+    with pytest.raises(ValueError, match="^" + re.escape("`labels` must be a rectangular array")):
+        expected_calibration_error([[0.5, 0.5], [0.5, 0.5]], [[0], [1, 0]])
+
+
+def test_positive_int_or_none_of_the_wrong_type():
+    with raises(TypeError, "`top_k` must be a positive int or None; got 1.5."):
+        filter_logits([1.0, 2.0], top_k=1.5)
+
+
+# Messages of checks moved into _validation by issue 30 (they were written inline in
+# classifier.py, relatives.py and interactive.py), each exactly once.
+
+
+def test_features_must_match_the_fit():
+    model = fit_softmax_regression([[1.0, 0.0], [0.0, 1.0]], [0, 1], l2=1.0)
+    message = (
+        "`X` must have shape (N, 2) (one example per row, with the 2 features of the fit); "
+        "got (2, 3)."
+    )
+    with raises(ValueError, message):
+        model.predict(np.ones((2, 3)))
+
+
+def test_fitted_weights_must_be_finite():
+    # subnormal, separable features: the optimal weights exceed float64's largest number
+    X = np.array([[1.0], [-1.0], [2.0], [-3.0]]) * 1e-310
+    message = (
+        "`X` must have features whose fitted weights are finite in float64 (rescale `X`, or "
+        "use `l2` > 0); got feature 0, of standard deviation 1.92e-310, whose weight overflows."
+    )
+    with raises(ValueError, message):
+        fit_softmax_regression(X, [0, 1, 0, 1], l2=0.0)
+
+
+def test_shape_must_be_non_negative_ints():
+    rng = np.random.default_rng(0)
+    with raises(TypeError, "`shape` must be an int or a tuple of ints; got (2, 1.0)."):
+        gumbel_noise((2, 1.0), rng=rng)
+    with raises(ValueError, "`shape` must have no negative dimension; got (2, -3)."):
+        gumbel_noise((2, -3), rng=rng)
+
+
+def _bars(**kwargs):
+    options = {"categories": ["a", "b"], "steps": [1.0], "values": [[0.5, 0.5]]}
+    return slider_bars(**{**options, "name": "fig", "alt": "bars", **kwargs})
+
+
+def test_categories_must_be_a_sequence_of_str():
+    with raises(TypeError, "`categories` must be a sequence of str; got 'ab'."):
+        _bars(categories="ab")
+    with raises(TypeError, "`categories` must be a sequence of str; got 2 in it."):
+        _bars(categories=["a", 2])
+
+
+def test_text_options_must_be_str():
+    with raises(TypeError, "`step_label` must be a str; got 1j."):
+        _bars(step_label=1j)
+
+
+def test_name_must_be_an_html_id():
+    with raises(TypeError, "`name` must be a str (an HTML id); got None."):
+        _bars(name=None)
+    message = "`name` must be an HTML id: a letter, then letters, digits, '-' or '_'; got '1a'."
+    with raises(ValueError, message):
+        _bars(name="1a")
+
+
+def test_y_range_must_be_an_increasing_pair_of_finite_numbers():
+    with raises(TypeError, "`y_range` must be a pair of real numbers or None; got (0, '1')."):
+        _bars(y_range=(0, "1"))
+    message = "`y_range` must be two finite numbers (low, high) with low < high; got (1, 0)."
+    with raises(ValueError, message):
+        _bars(y_range=(1, 0))
+
+
+def test_meta_must_be_a_dict_of_json_values():
+    with raises(TypeError, "`meta` must be a dict or None; got 'p'."):
+        _bars(meta="p")
+    message = "`meta` must hold JSON values (numbers, strings, lists, dicts); got {'p': 1j}."
+    with raises(TypeError, message):
+        _bars(meta={"p": 1j})

@@ -1,0 +1,329 @@
+"""How ``softmax_lib._dispatch`` chooses and calls the fused kernels: its switches, threads,
+the compiled versions of the kernels, and installs where numba cannot cache them.
+"""
+
+import ctypes
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import softmax_lib as sl
+from softmax_lib import _dispatch, _fused
+from softmax_lib import stability as st
+
+WAIT = 60  # seconds a thread waits for the other before the test fails
+KERNELS = (
+    "softmax_rows",
+    "log_softmax_rows",
+    "logsumexp_rows",
+    "cross_entropy_rows",
+    "segment_max",
+    "segment_sum",
+    "segment_softmax",
+    "segment_log_softmax",
+)
+FUNCTIONS = {
+    "softmax": sl.softmax,
+    "log_softmax": sl.log_softmax,
+    "logsumexp": sl.logsumexp,
+    "cross_entropy": lambda x, t: sl.cross_entropy(x, t, reduction="none"),
+}
+
+
+def run_side_by_side(*bodies):
+    """Run each of `bodies` in a thread of its own; re-raise what any of them raised."""
+    raised = []
+
+    def guarded(body):
+        try:
+            body()
+        except BaseException as error:  # reported in the main thread
+            raised.append(error)
+
+    workers = [threading.Thread(target=guarded, args=(body,)) for body in bodies]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(2 * WAIT)
+    assert not any(worker.is_alive() for worker in workers)
+    if raised:
+        raise raised[0]
+
+
+def wait(event):
+    assert event.wait(WAIT), "the other thread never got there"
+
+
+def test_issue30_numpy_path_in_overlapping_threads_is_local_and_restored(monkeypatch):
+    # Regression: numpy_path() set SOFTMAX_LIB_NUMBA=0 for the whole process and put back,
+    # on leaving, the value it had found. Thread B entered while thread A's block was open,
+    # found "0", and put "0" back after A had left: the kernels stayed off for the rest of
+    # the process. Meanwhile A's block had switched them off in every other thread too.
+    monkeypatch.delenv("SOFTMAX_LIB_NUMBA", raising=False)
+    a_inside, b_inside, a_left = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def a():
+        with _dispatch.numpy_path():
+            a_inside.set()
+            wait(b_inside)
+            seen["A inside, B inside"] = _dispatch.kernels() is None
+        a_left.set()
+
+    def b():
+        wait(a_inside)
+        seen["B before its block, A inside"] = _dispatch.kernels() is not None
+        with _dispatch.numpy_path():
+            b_inside.set()
+            wait(a_left)
+            seen["B inside, A left"] = _dispatch.kernels() is None
+        seen["B after its block"] = _dispatch.kernels() is not None
+
+    run_side_by_side(a, b)
+    assert seen == dict.fromkeys(seen, True) and len(seen) == 4, seen
+    assert _dispatch.kernels() is not None  # in this thread, after both blocks
+    assert "SOFTMAX_LIB_NUMBA" not in os.environ
+
+
+def test_issue30_on_threads_in_overlapping_threads_is_local_and_restored(monkeypatch):
+    # Regression: on_threads() set SOFTMAX_LIB_THREADS for the whole process, so a block in
+    # one thread changed the count of every other, and overlapping blocks left the count
+    # of the one that entered second in place. The variable a user sets still counts
+    # outside the blocks (2 here).
+    monkeypatch.setenv("SOFTMAX_LIB_THREADS", "2")
+    a_inside, b_inside, a_left = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def a():
+        with _dispatch.on_threads(1):
+            a_inside.set()
+            wait(b_inside)
+            seen["A inside, B inside"] = _dispatch.threads()
+        a_left.set()
+
+    def b():
+        wait(a_inside)
+        seen["B before its block, A inside"] = _dispatch.threads()
+        with _dispatch.on_threads(3):
+            b_inside.set()
+            wait(a_left)
+            seen["B inside, A left"] = _dispatch.threads()
+        seen["B after its block"] = _dispatch.threads()
+
+    run_side_by_side(a, b)
+    assert seen == {
+        "A inside, B inside": 1,
+        "B before its block, A inside": 2,
+        "B inside, A left": 3,
+        "B after its block": 2,
+    }
+    assert _dispatch.threads() == 2
+    assert os.environ["SOFTMAX_LIB_THREADS"] == "2"
+    monkeypatch.delenv("SOFTMAX_LIB_THREADS")
+    assert _dispatch.threads() == len(os.sched_getaffinity(0))
+
+
+def test_the_switches_nest_and_the_environment_still_switches_everything(monkeypatch):
+    monkeypatch.delenv("SOFTMAX_LIB_NUMBA", raising=False)
+    with _dispatch.on_threads(4):
+        with _dispatch.on_threads(1), _dispatch.numpy_path():
+            assert _dispatch.threads() == 1 and _dispatch.kernels() is None
+        assert _dispatch.threads() == 4 and _dispatch.kernels() is not None
+    monkeypatch.setenv("SOFTMAX_LIB_NUMBA", "0")  # the documented switch: off everywhere
+    seen = []
+    run_side_by_side(lambda: seen.append(_dispatch.kernels()))
+    assert seen == [None] and _dispatch.kernels() is None
+
+
+@pytest.mark.parametrize(
+    ("count", "error", "message"),
+    [
+        (0, ValueError, "`count` must be a positive int; got 0."),
+        (1.5, TypeError, "`count` must be a positive int; got 1.5."),
+        ("2", TypeError, "`count` must be a positive int; got '2'."),
+    ],
+)
+def test_on_threads_rejects_what_is_not_a_count(count, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        _dispatch.on_threads(count)
+
+
+def test_the_thread_pool_grows_to_the_count_asked(monkeypatch):
+    # The pool was made once, with the count of the first large call: a first call on two
+    # threads left one worker, and every later call ran on at most two threads. Each chunk
+    # here waits until all have started, which only happens if they run side by side.
+    monkeypatch.setattr(_dispatch, "_pool", [])
+    for count in (2, 4):
+        all_in = threading.Barrier(count, timeout=WAIT).wait
+        with _dispatch.on_threads(count):
+            _dispatch.in_chunks(lambda a, b, w=all_in: w(), count, _dispatch.PARALLEL_MIN)
+
+
+def compiled_versions():
+    """The argument types each kernel is compiled for, from its numba dispatcher."""
+    kernels = {name: getattr(_fused, name) for name in KERNELS}  # (a bare dispatcher before)
+    return {n: tuple(getattr(k, "compiled", k).signatures) for n, k in kernels.items()}
+
+
+def read_only_and_unaligned(x):
+    """`x` as arrays that numba types apart from a writable, aligned array."""
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    raw = bytearray(x.nbytes + 1)
+    unaligned = np.frombuffer(raw, dtype=x.dtype, count=x.size, offset=1).reshape(x.shape)
+    unaligned[...] = x
+    return {
+        "writeable=False": frozen,
+        # like np.asarray of a JAX array: memory that cannot be made writable
+        "from bytes": np.frombuffer(x.tobytes(), dtype=x.dtype).reshape(x.shape),
+        "unaligned": unaligned,
+    }
+
+
+@pytest.mark.parametrize("path", ["fused", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_issue30_read_only_input_compiles_no_new_kernel(dtype, path, monkeypatch):
+    # Regression: numba types a read-only array apart from a writable one, so a read-only
+    # input (np.asarray of a JAX array) compiled its own version of each kernel, seconds
+    # each, even after warm(); an unaligned one too. Now every input takes the versions
+    # warm() compiled, with the same bits; rows of 2100 run in segments of 1000 here.
+    monkeypatch.setattr(_dispatch, "SEGMENT", 1000)
+    _dispatch.warm()
+    before = compiled_versions()
+    rng = np.random.default_rng(30)
+    long_rows = (rng.normal(size=(4, 2100)) * 10).astype(dtype)  # in segments
+    labels = rng.integers(0, 50, 4)
+    labels.flags.writeable = False
+    inputs = [
+        (f"{label}, {source.shape}", arr)
+        for source in (long_rows, long_rows[:, :50].copy())
+        for label, arr in read_only_and_unaligned(source).items()
+    ]
+    for label, arr in inputs:
+        assert arr.flags.writeable is label.startswith("unaligned")
+        assert arr.flags.aligned is not label.startswith("unaligned")
+        for name, fn in FUNCTIONS.items():
+            args = (arr, labels) if name == "cross_entropy" else (arr,)
+            writable = [np.array(a) for a in args]  # writable, aligned copies
+            if path == "numpy":
+                with _dispatch.numpy_path():
+                    got, expected = fn(*args), fn(*writable)
+            else:
+                got, expected = fn(*args), fn(*writable)
+            np.testing.assert_array_equal(got, expected, err_msg=f"{label}, {name}")
+    assert compiled_versions() == before
+    assert all(len(versions) == 2 for versions in before.values())  # float32 and float64
+
+
+def without_root_rights():
+    """A ``preexec_fn`` that takes from root the rights to ignore file permissions.
+
+    As root, a read-only directory is still writable: the child process runs without
+    CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER (dropped from its bounding set,
+    so it does not get them back when it executes Python). None for another user.
+    """
+    if os.geteuid() != 0:
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def drop():
+        for capability in (1, 2, 3):
+            if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+    return drop
+
+
+def run_child(command, **options):
+    """Run `command` without root's rights over file permissions (see `without_root_rights`)."""
+    try:
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            preexec_fn=without_root_rights(),
+            timeout=600,
+            **options,
+        )
+    except subprocess.SubprocessError as error:  # prctl refused: root rights cannot be dropped
+        pytest.skip(f"cannot run a process without root's rights here: {error}")
+
+
+CHILD = """
+import json, sys, warnings
+import numpy as np
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import softmax_lib as sl
+    from softmax_lib import _dispatch
+    x = np.load(sys.argv[1])
+    first, second = sl.softmax(x), sl.softmax(x)
+    with _dispatch.numpy_path():
+        plain = sl.softmax(x)
+    kernels = _dispatch.kernels() is not None
+try:
+    open(sys.argv[3], "w").close()
+    writable = True
+except OSError:
+    writable = False
+np.savez(sys.argv[2], first=first, second=second, plain=plain)
+print(json.dumps({"file": sl.__file__, "kernels": kernels, "writable": writable,
+                  "warnings": [[type(w.message).__name__, str(w.message)] for w in caught]}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux permissions")
+def test_issue30_read_only_install_compiles_the_kernels_without_a_cache(tmp_path):
+    # Regression: with nowhere for numba to write its cache (the package's folder and the
+    # home directory read-only, NUMBA_CACHE_DIR unset), every call raised "RuntimeError:
+    # cannot cache function 'softmax_rows': no locator available for file ...". Now the
+    # kernels are compiled in memory, with one warning, and give the same bits.
+    install, home = tmp_path / "install", tmp_path / "home"
+    package = install / "softmax_lib"
+    shutil.copytree(Path(sl.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    home.mkdir()
+    x = np.random.default_rng(7).normal(0, 5, (3, 40))
+    np.save(tmp_path / "x.npy", x)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "PYTHONPATH")
+        and not k.startswith("SOFTMAX_LIB_")
+    }
+    env |= {"HOME": str(home), "PYTHONPATH": str(install)}
+    locked = [*package.rglob("*"), package, home]  # files, then their folders
+    for path in locked:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        child = run_child(
+            [sys.executable, "-c", CHILD, tmp_path / "x.npy", tmp_path / "out.npz", package / "t"],
+            cwd=tmp_path,
+            env=env,
+        )
+    finally:
+        for path in locked:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    assert child.returncode == 0, child.stderr
+    report = json.loads(child.stdout)
+    assert report["file"] == str(package / "__init__.py")
+    assert not report["writable"]  # the install really was read-only for the child
+    assert report["kernels"]  # compiled without a cache, not switched off
+    assert len(report["warnings"]) == 1, report["warnings"]
+    kind, message = report["warnings"][0]
+    assert kind == "RuntimeWarning" and message == _dispatch.NO_CACHE
+    out = np.load(tmp_path / "out.npz")
+    np.testing.assert_array_equal(out["first"], sl.softmax(x))  # the kernels' bits, as here
+    np.testing.assert_array_equal(out["second"], out["first"])
+    with _dispatch.numpy_path():
+        np.testing.assert_array_equal(out["plain"], sl.softmax(x))
+    exact = st.reference_softmax(x)  # both paths within the bound of tests/lib/test_accuracy
+    assert st.ulp_error(out["first"], exact).max() <= 4
+    assert st.ulp_error(out["plain"], exact).max() <= 4

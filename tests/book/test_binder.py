@@ -324,9 +324,11 @@ def check_reads_like_the_book(notebook, text, errors):
 def test_jupyterlab_shows_the_chapter_as_the_book_does(binder, lab, browser, path, shot):
     page, notebook, text, errors = open_in_lab(browser, lab, path, shot)
     check_reads_like_the_book(notebook, text, errors)
-    # Teacher edition: every solution is there, in a collapsed section.
-    assert notebook.locator("h4", has_text="Solution to Exercise").count() == 5
-    assert notebook.locator(".jp-showHiddenCellsButton").count() == 5
+    # Public edition: every practice solution is there, in a collapsed section; the graded
+    # exercise (Exercise 1.5) has its function to complete instead (issue 29).
+    assert notebook.locator("h4", has_text="Solution to Exercise").count() == 4
+    assert notebook.locator(".jp-showHiddenCellsButton").count() == 4
+    assert notebook.get_by_text("Its solution is not published").count() >= 1
     assert not notebook.get_by_text("T_star = brentq").first.is_visible()
     notebook.locator(".jp-showHiddenCellsButton").first.click()
     assert notebook.get_by_text("T_star = brentq").first.is_visible()
@@ -342,5 +344,5 @@ def test_jupyterlab_shows_the_student_notebook_without_solutions(binder, lab, br
     assert "Solution" not in text and notebook.locator(".jp-showHiddenCellsButton").count() == 0
     assert notebook.get_by_text("brentq").count() == 0
     code = "\n".join(notebook.locator(".jp-InputArea-editor").all_inner_texts())
-    assert "raise NotImplementedError()" in code and "# Your answer to exercise" in code
+    assert "raise NotImplementedError()" in code and "# Your answer to Exercise 1.1" in code
     page.close()

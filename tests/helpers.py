@@ -8,7 +8,9 @@ import shutil
 from pathlib import Path
 
 import mpmath
+import numpy as np
 import pytest
+import scipy.stats
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 
@@ -63,3 +65,45 @@ def mp_signed_lse_naive(a, b, dps=400):
         if s == 0:
             return mpmath.ninf, 0.0
         return mpmath.log(abs(s)), float(mpmath.sign(s))
+
+
+# The samplers' oracle and test (tests/lib/test_sampling.py and test_relatives.py).
+
+
+def exact_softmax(row, temperature=1.0, keep=None):
+    """softmax(row / T) over the tokens in `keep`, from the definition in 50 digits.
+
+    p_k = 1 / sum_j exp((z_j - z_k) / T) over the kept j, each float read exactly; a token
+    not kept, or of logit -inf, has probability 0. Nothing comes from the library.
+    """
+    keep = [True] * len(row) if keep is None else keep
+    with mpmath.workdps(50):
+        z = [mpmath.mpf(float(v)) if k else -mpmath.inf for v, k in zip(row, keep, strict=True)]
+        t = mpmath.mpf(temperature)
+        return np.array(
+            [
+                0.0
+                if zk == -mpmath.inf
+                else float(1 / mpmath.fsum(mpmath.exp((zj - zk) / t) for zj in z))
+                for zk in z
+            ]
+        )
+
+
+def assert_draws_follow(draws, probs, alpha=1e-3):
+    """Chi-square goodness of fit of class indices `draws` to `probs`, at the level `alpha`.
+
+    A class whose expected count is below 1e-6 in all must never be drawn (a correct sampler
+    fails that less than once in a million); every other class is a cell of the test.
+    """
+    n = draws.size
+    counts = np.bincount(draws.ravel(), minlength=probs.size)
+    expected = n * probs
+    never = expected < 1e-6
+    assert counts[never].sum() == 0, (counts, probs)
+    cells = ~never
+    assert expected[cells].min() >= 5  # the chi-square approximation holds: a test design check
+    if cells.sum() == 1:
+        return
+    test = scipy.stats.chisquare(counts[cells], expected[cells] * n / expected[cells].sum())
+    assert test.pvalue > alpha, (counts / n, probs)

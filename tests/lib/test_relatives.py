@@ -6,6 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 import scipy.stats
+from helpers import assert_draws_follow, exact_softmax
 from hypothesis import given
 from hypothesis import strategies as hs
 from hypothesis.extra.numpy import arrays
@@ -27,44 +28,6 @@ def path(request):
             yield "numpy"
     else:
         yield "fused"
-
-
-def exact_softmax(row, temperature=1.0):
-    """softmax(row / T) of float64 values, from the definition in 50-digit arithmetic.
-
-    p_k = 1 / sum_j exp((z_j - z_k) / T), each float read exactly (mpf(float) is exact) and
-    -inf giving exp(-inf) = 0: no shift, no log-sum-exp, nothing from the library.
-    """
-    with mpmath.workdps(50):
-        z = [mpmath.mpf(float(v)) for v in row]
-        t = mpmath.mpf(temperature)
-        return np.array(
-            [
-                0.0
-                if zk == -mpmath.inf
-                else float(1 / mpmath.fsum(mpmath.exp((zj - zk) / t) for zj in z))
-                for zk in z
-            ]
-        )
-
-
-def assert_draws_follow(draws, probs):
-    """Chi-square goodness of fit of class indices `draws` to `probs`, at the level ALPHA.
-
-    A class whose expected count is below 1e-6 in all must never be drawn (a correct sampler
-    fails that less than once in a million); every other class is a cell of the test.
-    """
-    n = draws.size
-    counts = np.bincount(draws.ravel(), minlength=probs.size)
-    expected = n * probs
-    never = expected < 1e-6
-    assert counts[never].sum() == 0, (counts, probs)
-    cells = ~never
-    assert expected[cells].min() >= 5  # the chi-square approximation holds: a test design check
-    if cells.sum() == 1:
-        return
-    test = scipy.stats.chisquare(counts[cells], expected[cells] * n / expected[cells].sum())
-    assert test.pvalue > ALPHA, (counts / n, probs)
 
 
 # Logits of large and mixed magnitude, each written so that every value is a float64 exactly:

@@ -13,7 +13,7 @@ import warnings
 import mpmath
 import numpy as np
 import pytest
-import scipy.stats
+from helpers import assert_draws_follow, exact_softmax
 from hypothesis import given
 from hypothesis import strategies as hs
 from hypothesis.extra.numpy import arrays
@@ -22,9 +22,9 @@ from softmax_lib import _dispatch, softmax
 from softmax_lib.sampling import filter_logits, sample_next_token
 
 BIG = np.finfo(np.float64).max
-# The significance level of every chi-square test below: a correct sampler fails one case for
-# about one seed in 1000. The seeds are fixed, so each test is deterministic.
-ALPHA = 1e-3
+# Every chi-square test below (helpers.assert_draws_follow) is at the level 1e-3: a correct
+# sampler fails one case for about one seed in 1000. The seeds are fixed, so each test is
+# deterministic.
 
 
 @pytest.fixture(params=["fused", "numpy"])
@@ -169,45 +169,6 @@ def test_rows_without_a_finite_logit_or_with_nan_are_rejected():
         filter_logits([-np.inf, -np.inf])
     with pytest.raises(ValueError, match=re.escape("`logits` must not contain NaN or +inf")):
         sample_next_token([np.nan, 1.0], rng=np.random.default_rng(0))
-
-
-def exact_softmax(row, temperature=1.0, keep=None):
-    """softmax(row / T) over the tokens in `keep`, from the definition in 50 digits.
-
-    p_k = 1 / sum_j exp((z_j - z_k) / T) over the kept j, each float read exactly; a token
-    not kept, or of logit -inf, has probability 0. Nothing comes from the library.
-    """
-    keep = [True] * len(row) if keep is None else keep
-    with mpmath.workdps(50):
-        z = [mpmath.mpf(float(v)) if k else -mpmath.inf for v, k in zip(row, keep, strict=True)]
-        t = mpmath.mpf(temperature)
-        return np.array(
-            [
-                0.0
-                if zk == -mpmath.inf
-                else float(1 / mpmath.fsum(mpmath.exp((zj - zk) / t) for zj in z))
-                for zk in z
-            ]
-        )
-
-
-def assert_draws_follow(draws, probs):
-    """Chi-square goodness of fit of class indices `draws` to `probs`, at the level ALPHA.
-
-    A class whose expected count is below 1e-6 in all must never be drawn (a correct sampler
-    fails that less than once in a million); every other class is a cell of the test.
-    """
-    n = draws.size
-    counts = np.bincount(draws.ravel(), minlength=probs.size)
-    expected = n * probs
-    never = expected < 1e-6
-    assert counts[never].sum() == 0, (counts, probs)
-    cells = ~never
-    assert expected[cells].min() >= 5  # the chi-square approximation holds: a test design check
-    if cells.sum() == 1:
-        return
-    test = scipy.stats.chisquare(counts[cells], expected[cells] * n / expected[cells].sum())
-    assert test.pvalue > ALPHA, (counts / n, probs)
 
 
 # Every value a float64 exactly: floats near 1e16 are 2 apart, near 1e15 0.125 apart; the

@@ -70,14 +70,15 @@ book: $(STAMP) cache-guard
 	@echo "The book is in _build/html. Open _build/html/index.html in a browser, or serve it:"
 	@echo "  $(BIN)/python -m http.server --directory _build/html 8000   (then visit http://127.0.0.1:8000)"
 
-# make test: lint, the unit and chapter tests, then a fresh build of the site and the tests
-# of what it built: the browser suite, the rendered notebooks, and nbgrader grading real
-# submissions (the build is cached, so make book afterwards costs nothing).
+# make test: lint, the unit and chapter tests, then the build of the site (cached: nothing
+# is executed again if make book ran) and the tests of what it built: every chapter executed
+# without error (read from the build's execution cache: chapters run once, in the build),
+# the browser suite, the rendered notebooks, and nbgrader grading real submissions.
 test: $(STAMP) lint browser-deps
 	$(BIN)/python -m pytest -m "not browser and not binder and not built and not pdf"
 	$(MAKE) --no-print-directory book
-	$(BIN)/python -m pytest -m "browser or built" tests/book/test_site.py \
-	  tests/book/test_notebooks.py tests/book/test_grading.py
+	$(BIN)/python -m pytest -m "browser or built" tests/book/test_chapters.py \
+	  tests/book/test_site.py tests/book/test_notebooks.py tests/book/test_grading.py
 
 # The browser suite drives Debian's Chromium. Install it where we can (root with apt-get);
 # otherwise say loudly that the browser tests will be skipped (CI fails instead of skipping).
@@ -132,10 +133,14 @@ lint: $(STAMP)
 teacher: book
 	@echo "Teacher edition (solutions shown): _build/html"
 
-student: $(STAMP)
+# Its pages are not executed again: their outputs are the teacher build's (make book), put
+# in the student build's execution cache first; check-seeded fails if it executed anything.
+student: book
 	rm -rf _build/student _build/student-src
-	$(BIN)/python tools/course.py student-src _build/student-src
+	$(BIN)/python tools/course.py student-src _build/student-src \
+	  _build/.jupyter_cache _build/student/_build/.jupyter_cache
 	$(BIN)/jupyter-book build _build/student-src --path-output _build/student -W -n --keep-going
+	$(BIN)/python tools/course.py check-seeded _build/student/_build/.jupyter_cache
 	$(BIN)/python tools/course.py check-leaks _build/student/_build/html _build/student-src
 	@echo "Student edition (no solutions): _build/student/_build/html"
 

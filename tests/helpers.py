@@ -3,6 +3,8 @@
 The mpmath oracles, the skip-or-fail rule for missing prerequisites, and Chromium.
 """
 
+import ast
+import builtins
 import os
 import shutil
 from pathlib import Path
@@ -107,3 +109,25 @@ def assert_draws_follow(draws, probs, alpha=1e-3):
         return
     test = scipy.stats.chisquare(counts[cells], expected[cells] * n / expected[cells].sum())
     assert test.pvalue > alpha, (counts / n, probs)
+
+
+def cell_names(source):
+    """Names a cell defines and names it reads (over-approximate definitions: any binding)."""
+    code = "\n".join(
+        "pass" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+    )
+    tree = ast.parse(code)
+    defined, used = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (defined if isinstance(node.ctx, ast.Store) else used).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+            defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+        elif isinstance(node, ast.Lambda):
+            defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            defined.add(node.name)
+    return defined, used - set(dir(builtins))

@@ -14,7 +14,10 @@ points: N}``. Students see the function's signature and docstring with the body 
 
 Usage (the Makefile calls these)::
 
-    python tools/course.py student-src OUT_DIR        # stripped copy of the book sources
+    python tools/course.py student-src OUT_DIR [TEACHER_CACHE STUDENT_CACHE]
+                              # stripped copy of the book sources; with the caches, the
+                              # student build reuses the teacher build's outputs
+    python tools/course.py check-seeded STUDENT_CACHE  # fail if the student build executed
     python tools/course.py assignments OUT_DIR        # nbgrader course + student bundle (zips)
     python tools/course.py check-leaks DIR [DIR ...]  # fail if any solution text is found
 """
@@ -555,6 +558,108 @@ def write_student_sources(out: Path) -> None:
             shutil.copytree(static, out / static.relative_to(ROOT))
 
 
+# One execution for both editions. The student pages show the outputs the teacher build
+# computed: every code cell of a student chapter is a cell of the teacher chapter (same
+# source, same tags) or an answer cell, which has no output. Seeding the student build's
+# execution cache with those notebooks lets MyST-NB find every page there instead of running
+# it again; `check-seeded` then fails if the student build executed anything itself.
+SEEDED = "seeded from the teacher build"
+
+
+def _read_notebook(path: Path, text: str | None = None):
+    """Read a page as MyST-NB reads it for its execution cache (same cells, same metadata)."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    text = path.read_text(encoding="utf-8") if text is None else text
+    return read_myst_markdown_notebook(text, path=path)
+
+
+def _is_answer_cell(source: str) -> bool:
+    """Return True for a cell strip_solutions adds: an empty answer cell or a graded stub."""
+    return source.startswith("# Your answer to ") or "raise NotImplementedError()" in source
+
+
+def student_outputs(teacher, student) -> None:
+    """Copy each output of the executed `teacher` notebook to the same cell of `student`.
+
+    Student code cells are the teacher's in order, minus the solutions' cells, plus answer
+    cells. A student code cell that is neither (for instance one only the student edition
+    has) raises ValueError: it would need an execution of its own.
+    """
+    taught = [c for c in teacher.cells if c.cell_type == "code"]
+    position = 0
+    for cell in (c for c in student.cells if c.cell_type == "code"):
+        match = next(
+            (
+                i
+                for i in range(position, len(taught))
+                if taught[i].source == cell.source and taught[i].metadata == cell.metadata
+            ),
+            None,
+        )
+        if match is None:
+            if not _is_answer_cell(cell.source):
+                raise ValueError(
+                    f"student code cell not in the teacher's chapter: {cell.source[:60]!r}"
+                )
+            cell.outputs, cell.execution_count = [], None
+            continue
+        cell.outputs = copy.deepcopy(taught[match].outputs)
+        cell.execution_count = taught[match].get("execution_count")
+        position = match + 1
+
+
+def seed_student_cache(student_sources: Path, teacher_cache: Path, student_cache: Path) -> int:
+    """Cache the student pages, with the teacher build's outputs, for the student build.
+
+    `teacher_cache` is the execution cache of ``make book`` (``_build/.jupyter_cache``); a
+    page whose current source it does not hold raises RuntimeError (build the book first).
+    Returns the number of pages cached.
+    """
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    teacher, student = get_cache(str(teacher_cache)), get_cache(str(student_cache))
+    seeded = 0
+    for page in sorted(student_sources.rglob("*.md")):
+        relative = page.relative_to(student_sources)
+        if "_build" in relative.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        if "```{code-cell}" not in text:
+            continue
+        notebook = _read_notebook(page, text)
+        original = ROOT / relative
+        try:
+            _, executed = teacher.merge_match_into_notebook(_read_notebook(original))
+        except KeyError:
+            raise RuntimeError(
+                f"{relative}: the teacher build's execution cache ({teacher_cache}) does not "
+                "hold this page as it is now: run make book first"
+            ) from None
+        student_outputs(executed, notebook)
+        student.cache_notebook_bundle(
+            CacheBundleIn(notebook, str(page), data={"execution_seconds": 0, "source": SEEDED}),
+            check_validity=False,
+            overwrite=True,
+        )
+        seeded += 1
+    if not seeded:
+        raise RuntimeError(f"no page with code found in {student_sources}")
+    return seeded
+
+
+def executed_pages(cache: Path) -> list[str]:
+    """Return the pages of `cache` a build executed itself (not seeded from the teacher's)."""
+    from jupyter_cache import get_cache
+
+    return sorted(
+        record.uri
+        for record in get_cache(str(cache)).list_cache_records()
+        if record.data.get("source") != SEEDED
+    )
+
+
 STUDENT_README = """# Softmax, computed: assignments
 
 One folder per chapter, each with one notebook: the chapter as the book shows it, without
@@ -902,7 +1007,16 @@ def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[0] == "student-src":
         write_student_sources(Path(argv[1]))
         print(f"student sources in {argv[1]}")
+        if len(argv) == 4:  # teacher's cache, student build's cache
+            count = seed_student_cache(Path(argv[1]), Path(argv[2]), Path(argv[3]))
+            print(f"{count} student pages cached with the teacher build's outputs in {argv[3]}")
         return 0
+    if len(argv) == 2 and argv[0] == "check-seeded":
+        executed = executed_pages(Path(argv[1]))
+        for uri in executed:
+            print("EXECUTED AGAIN", uri)
+        print(f"check-seeded: {len(executed)} pages executed by the student build itself")
+        return 1 if executed else 0
     if len(argv) >= 2 and argv[0] == "assignments":
         paths = write_assignments(Path(argv[1]))
         print(

@@ -273,3 +273,116 @@ def test_plain_feedback_keeps_the_message_and_drops_numpys_expected_array():
         "Not passed: small steps lower the loss.\n"
     )
     assert softmax_feedback.feedback_text("anything", []) is None
+
+
+# One execution for both editions: the student build reuses the teacher build's outputs.
+
+
+def _notebook(*cells):
+    import nbformat
+
+    return nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(source, outputs=outputs or [])
+            if kind == "code"
+            else nbformat.v4.new_markdown_cell(source)
+            for kind, source, outputs in cells
+        ]
+    )
+
+
+def _stream(text):
+    import nbformat
+
+    return [nbformat.v4.new_output("stream", name="stdout", text=text)]
+
+
+def test_student_cells_take_the_teacher_cells_outputs_and_answer_cells_none():
+    teacher = _notebook(
+        ("code", "x = 1\nprint(x)", _stream("1\n")),
+        ("markdown", "Exercise", None),
+        ("code", "solution = x + 1\nprint(solution)", _stream("2\n")),
+        ("code", "print(x * 3)", _stream("3\n")),
+    )
+    student = _notebook(
+        ("code", "x = 1\nprint(x)", None),
+        ("markdown", "Exercise", None),
+        ("code", "# Your answer to Exercise 1.1", None),
+        ("code", "print(x * 3)", None),
+    )
+    course.student_outputs(teacher, student)
+    outputs = [c.outputs for c in student.cells if c.cell_type == "code"]
+    assert outputs == [_stream("1\n"), [], _stream("3\n")]
+
+
+def test_a_student_cell_the_teacher_never_ran_is_an_error_not_an_empty_output():
+    teacher = _notebook(("code", "print(1)", _stream("1\n")))
+    student = _notebook(("code", "print(1)", None), ("code", "print('student only')", None))
+    with pytest.raises(ValueError, match="not in the teacher's chapter"):
+        course.student_outputs(teacher, student)
+
+
+def test_check_seeded_names_the_pages_a_student_build_executed_itself(tmp_path):
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(tmp_path / "cache"))
+    for name, data in (("seeded", {"source": course.SEEDED}), ("executed", {})):
+        nb = _notebook(("code", f"print({name!r})", _stream(name)))
+        cache.cache_notebook_bundle(CacheBundleIn(nb, f"/{name}.md", data=data), False, True)
+    assert course.executed_pages(tmp_path / "cache") == ["/executed.md"]
+    assert course.main(["check-seeded", str(tmp_path / "cache")]) == 1
+
+
+def _reads_of_removed_names(teacher: list[str], student: list[str]) -> list[str]:
+    """Student cells reading a name that only a removed (solution) cell defines."""
+    from helpers import cell_names
+
+    kept = set(student)
+    solution_only = set().union(*(cell_names(s)[0] for s in teacher if s not in kept))
+    defined, problems = set(), []
+    for source in student:
+        if course._is_answer_cell(source):
+            continue
+        names, used = cell_names(source)
+        missing = (used - defined - names) & solution_only
+        if missing:
+            problems.append(f"{sorted(missing)} in: {source.splitlines()[0][:60]}")
+        defined |= names
+    return problems
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_student_code_never_reads_a_name_only_a_solution_defines(path, tmp_path):
+    """The student pages are not executed (they show the teacher build's outputs), so this
+    checks what that execution would have caught: a cell after a removed solution reading a
+    name the solution defined, which fails with NameError when a student runs the notebook."""
+    teacher = [c.source for c in course._read_notebook(path).cells if c.cell_type == "code"]
+    (tmp_path / path.name).write_text(course.strip_solutions(path.read_text()), encoding="utf-8")
+    student = course._read_notebook(tmp_path / path.name).cells
+    student = [c.source for c in student if c.cell_type == "code"]
+    assert len(student) < len(teacher) + 5  # the student chapter was read
+    assert _reads_of_removed_names(teacher, student) == []
+
+
+def test_a_cell_reading_a_solutions_name_is_found():
+    teacher = ["x = 1", "answer = x + 1", "print(answer, x)"]
+    student = ["x = 1", "# Your answer to Exercise 1.1", "print(answer, x)"]
+    assert _reads_of_removed_names(teacher, student) == ["['answer'] in: print(answer, x)"]
+
+
+@pytest.mark.built
+def test_seeding_finds_student_pages_under_a_folder_named_build(tmp_path):
+    # Regression: make student writes the sources to _build/student-src, and the seeding
+    # skipped every page under a "_build" folder, so the student build executed them all.
+    teacher_cache = ROOT / "_build" / ".jupyter_cache"
+    if not (teacher_cache / "global.db").exists():
+        from helpers import unavailable
+
+        unavailable("no execution cache in _build/.jupyter_cache (run make book)")
+    sources = tmp_path / "_build" / "student-src"
+    course.write_student_sources(sources)
+    count = course.seed_student_cache(sources, teacher_cache, tmp_path / "cache")
+    with_code = [p for p in sources.rglob("*.md") if "```{code-cell}" in p.read_text()]
+    assert count == len(with_code) >= len(CHAPTERS)
+    assert course.executed_pages(tmp_path / "cache") == []

@@ -9,6 +9,8 @@ writer numbers every chapter and drops the captions of the table of contents, so
 - each part of ``_toc.yml`` opens with a part page and a line in the contents;
 - cells the site shows collapsed (``hide-cell``, ``hide-input``: plotting and glue helpers)
   are left out of the PDF, inputs only for ``hide-input``;
+- an interactive figure (``softmax_lib.interactive``: a slider), which paper cannot show, is
+  replaced by a line giving the address of its page on the website (:func:`slider_lines`);
 - the bibliography page keeps only its list (the list brings its own chapter title);
 - the instructor's guide's and the notation page's tall tables break across pages
   (longtable), with wrapping columns.
@@ -16,6 +18,7 @@ writer numbers every chapter and drops the captions of the table of contents, so
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -40,6 +43,59 @@ def part_openings(toc: dict) -> dict[str, str]:
             f"\\part*{{{caption}}}\\addcontentsline{{toc}}{{part}}{{{caption}}}\n"
         )
     return openings
+
+
+# The text/plain stand-in of an interactive figure (softmax_lib.interactive), which MyST-NB
+# writes to LaTeX as a verbatim output block.
+INTERACTIVE = re.compile(r"^Interactive figure:")
+SLIDER_LINE = "Interactive figure: move its slider on this page of the book's website, "
+SLIDER_END = ", or run the chapter's notebook in JupyterLab."
+SLIDER_PLACEHOLDER = (
+    "Interactive figure: move its slider on this page of the book's website, or run the"
+    " chapter's notebook in JupyterLab. (This copy of the book was built without the address"
+    " where the website is published.)"
+)
+
+
+def slider_lines(tree: nodes.Node, site: str, placeholder: bool, docname: str = "") -> int:
+    """Replace each interactive figure's stand-in by a line with its page's address.
+
+    The page is the chapter holding the figure (the ``start_of_file`` node around it, else
+    `docname`), on the site at `site`; when `site` is a placeholder, the line says that the
+    address is unknown instead of printing one that leads nowhere. Return the number of
+    figures replaced.
+    """
+    # Top down: the LaTeX builder sets the children of a start_of_file node without their
+    # parent pointers, so a node cannot find its chapter by walking up. Later (inner) pages
+    # first, so that an outer page never claims an inner page's figure.
+    pages = [(start["docname"], start) for start in tree.findall(addnodes.start_of_file)]
+    count = 0
+    for page, node in [*reversed(pages), (docname, tree)]:
+        for block in list(node.findall(nodes.literal_block)):
+            if "output" not in block.get("classes", []):
+                continue
+            if not INTERACTIVE.match(block.astext()):
+                continue
+            if not page:
+                raise ValueError(f"an interactive figure outside any page: {block.astext()!r}")
+            block.replace_self(_slider_line(f"{site}/{page}.html", placeholder))
+            count += 1
+    return count
+
+
+def _slider_line(url: str, placeholder: bool) -> nodes.paragraph:
+    if placeholder:
+        line = nodes.paragraph("", "", nodes.emphasis("", SLIDER_PLACEHOLDER))
+    else:
+        line = nodes.paragraph(
+            "",
+            "",
+            nodes.emphasis("", SLIDER_LINE),
+            nodes.reference(url, url, refuri=url),
+            nodes.emphasis("", SLIDER_END),
+        )
+    line["classes"].append("interactive-figure")
+    return line
 
 
 class ShapeThePdf(SphinxPostTransform):
@@ -75,6 +131,11 @@ class ShapeThePdf(SphinxPostTransform):
                         [c for c in section.children if not isinstance(c, nodes.title)]
                     )
                     break
+        from tools import launch  # the site's address, as the notebooks give it
+
+        repo = self.config.html_theme_options.get("repository_url") or launch.PLACEHOLDER
+        site, placeholder = launch.site_url(repo), launch.site_is_placeholder(repo)
+        slider_lines(self.document, site, placeholder, self.env.docname)
         for node in list(self.document.findall(nodes.container)):
             classes = node.get("classes", [])
             if "cell" not in classes:

@@ -248,6 +248,11 @@ def _macros(config) -> dict:
     return dict(config.mathjax3_config.get("tex", {}).get("macros", {}))
 
 
+def _cell_config(config) -> dict:
+    """MyST-NB's options for code cells as the book sets them (``nb_output_stderr``, ...)."""
+    return {name: getattr(config, f"nb_{name}") for name in notebooks.CELL_CONFIG_DEFAULTS}
+
+
 def _unique_assets(context) -> None:
     """Drop repeated scripts and stylesheets from a page: one of each file, one of each body.
 
@@ -337,6 +342,7 @@ def _page(app, pagename, templatename, context, doctree):
             macros=_macros(app.config),
             site_url=site,
             site_placeholder=site_is_placeholder(url),
+            cell_config=_cell_config(app.config),
         )
         nb = notebooks.render(source, resolver, opts)
         if edition != "assignment":

@@ -13,7 +13,9 @@ MyST-NB executed for a page into one that any front end renders as the website d
   cross-references and citations become links to the published page;
 - tabs, admonitions and definition lists become plain Markdown.
 
-Code cells are kept as they are, with their outputs; cells the website hides are collapsed.
+Code cells are kept as they are, with their outputs, and the cell tags mean what they mean on
+the website (:func:`apply_tags`): what the site hides is collapsed, what it removes is gone
+(a cell's source stays, collapsed: later cells need it).
 Anything MyST that this module does not know raises :class:`UnsupportedMyST`, so a new
 construct in a chapter fails the build instead of reaching readers as raw markup.
 
@@ -116,6 +118,10 @@ class Options:
     # True when site_url is a placeholder (a local build without the published address):
     # the notebook then says so above its first cell, since every link points there.
     site_placeholder: bool = False
+    # MyST-NB's options for code cells as the book sets them (``nb_output_stderr``,
+    # ``nb_remove_code_source``, ``nb_remove_code_outputs``, ``nb_scroll_outputs``, without the
+    # ``nb_`` prefix); a notebook's or a cell's ``mystnb`` metadata overrides them, as on the site.
+    cell_config: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- editions
@@ -506,15 +512,113 @@ def _source(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
-def _hide_flags(cell: dict) -> None:
-    tags = set(cell.get("metadata", {}).get("tags", []))
+# --------------------------------------------------------------------------- cell tags
+#
+# The cell tags the website honours (MyST-NB 1.4: core/nb_to_tokens.py, core/render.py; nbclient;
+# sphinx-book-theme; sphinx-thebe) and what a notebook reader gets instead. A notebook cannot
+# drop a cell that later cells need, so "remove" of a source becomes JupyterLab's collapsed
+# source (``jupyter.source_hidden``); "remove" of outputs deletes them from the file (a viewer
+# that ignores JupyterLab's metadata, such as GitHub's, must not show them either) and
+# collapses whatever a re-run prints; "hide" collapses, as the site's toggles do.
+REMOVE_CELL = {"remove-cell", "remove_cell"}
+REMOVE_INPUT = {"remove-input", "remove_input"}
+REMOVE_OUTPUT = {"remove-output", "remove_output"}
+SCROLL_OUTPUT = {"scroll-output", "output_scroll"}
+# Tags that keep their meaning in a notebook as they are (raises-exception, skip-execution:
+# nbclient reads them), or that only arrange the website's page (thebe-init: Thebe runs the
+# cell first; full-width, margin: the theme's layout; scroll-input: the site's CSS).
+KEPT_TAGS = {
+    "raises-exception",
+    "skip-execution",
+    "thebe-init",
+    "full-width",
+    "margin",
+    "scroll-input",
+    "colab-setup",
+}
+KNOWN_TAGS = (
+    REMOVE_CELL
+    | REMOVE_INPUT
+    | REMOVE_OUTPUT
+    | SCROLL_OUTPUT
+    | KEPT_TAGS
+    | {"hide-cell", "hide-input", "hide-output", "remove-stdout", "remove-stderr"}
+)
+# MyST-NB's defaults for the options of Options.cell_config.
+CELL_CONFIG_DEFAULTS = {
+    "output_stderr": "show",
+    "remove_code_source": False,
+    "remove_code_outputs": False,
+    "scroll_outputs": False,
+}
+
+
+def cell_config(cell: dict, notebook_metadata: dict, config: dict, name: str):
+    """Return MyST-NB's option `name` for a code cell: cell, then notebook, then book, default.
+
+    As MyST-NB reads it: the ``mystnb`` metadata of the cell, then of the notebook (a page's
+    front matter), then the book's ``nb_<name>`` (`config`, without the prefix).
+    """
+    for level in (cell.get("metadata", {}), notebook_metadata):
+        mystnb = level.get("mystnb") or {}
+        if name in mystnb:
+            return mystnb[name]
+    return config.get(name, CELL_CONFIG_DEFAULTS[name])
+
+
+def apply_tags(cell: dict, notebook_metadata: dict | None = None, config: dict | None = None):
+    """Give a code cell what the website's tags and MyST-NB options mean, in a notebook.
+
+    Collapses the source or the outputs (``hide-*``, ``remove-input``), deletes the outputs the
+    site removes (``remove-cell``, ``remove-output``, ``remove-stdout``, ``remove-stderr`` and
+    ``nb_output_stderr: remove``) and makes long outputs scroll (``scroll-output``). An unknown
+    tag raises :class:`UnsupportedMyST`: the site would ignore a misspelt ``remove-stderr``.
+    """
+    meta = cell.setdefault("metadata", {})
+    tags = set(meta.get("tags", []))
+    unknown = tags - KNOWN_TAGS
+    if unknown:
+        raise UnsupportedMyST(f"cell tag {sorted(unknown)[0]!r} is not supported in notebooks")
+    notebook_metadata, config = notebook_metadata or {}, config or {}
+
+    def option(name):
+        return cell_config(cell, notebook_metadata, config, name)
+
+    remove_input = bool(tags & REMOVE_INPUT) or option("remove_code_source")
+    remove_output = bool(tags & REMOVE_OUTPUT) or option("remove_code_outputs")
+    if tags & REMOVE_CELL or (remove_input and remove_output):
+        tags |= {"remove-cell"}  # MyST-NB leaves out a cell without source and outputs
     jupyter = {}
-    if tags & {"remove-cell", "hide-cell", "remove-input", "hide-input"}:
+    if tags & (REMOVE_CELL | {"hide-cell", "hide-input"}) or remove_input:
         jupyter["source_hidden"] = True
-    if tags & {"remove-cell", "hide-cell", "remove-output", "hide-output"}:
+    if tags & (REMOVE_CELL | {"hide-cell", "hide-output"}) or remove_output:
+        jupyter["outputs_hidden"] = True
+    removed = set()
+    if tags & REMOVE_CELL or remove_output:
+        removed = {"stream:stdout", "stream:stderr", "display_data", "execute_result", "error"}
+    if "remove-stdout" in tags:
+        removed.add("stream:stdout")
+    if "remove-stderr" in tags or option("output_stderr") in ("remove", "remove-warn"):
+        removed.add("stream:stderr")
+
+    def kind(output):
+        if output.get("output_type") == "stream":
+            return f"stream:{output.get('name')}"
+        return output.get("output_type")
+
+    outputs = cell.get("outputs", [])
+    kept = [o for o in outputs if kind(o) not in removed]
+    if outputs and not kept:
+        # Every output was one the site removes (TensorFlow's start-up log, say): collapse
+        # the output area, so that running the cell again folds the log away too.
         jupyter["outputs_hidden"] = True
     if jupyter:
-        cell["metadata"]["jupyter"] = jupyter
+        meta["jupyter"] = jupyter
+    if "outputs" in cell:
+        cell["outputs"] = kept
+    if tags & SCROLL_OUTPUT or option("scroll_outputs"):
+        meta["scrolled"] = True  # JupyterLab's and Notebook's scrolled output area
+    return cell
 
 
 _SOLUTION_START = re.compile(r"^\s*(?:`{3,}|:{3,})\{solution-start\}\s*(?P<label>\S+)", re.M)
@@ -641,7 +745,7 @@ def render(nb: dict, resolver: Resolver, opts: Options) -> dict:
                     )
                 )
             continue
-        _hide_flags(new)
+        apply_tags(new, nb.get("metadata", {}), opts.cell_config)
         image_alt(new)
         cells.append(new)
         caption = new["metadata"].get("mystnb", {}).get("figure", {})

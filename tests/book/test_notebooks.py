@@ -173,6 +173,143 @@ def test_figure_caption_and_hidden_cells():
     assert hidden["metadata"]["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
 
 
+# Outputs as an executed notebook holds them: TensorFlow's start-up log on stderr, and so on.
+STDOUT = {"output_type": "stream", "name": "stdout", "text": "printed\n"}
+STDERR = {"output_type": "stream", "name": "stderr", "text": "I0000 port.cc:153] oneDNN\n"}
+RESULT = {"output_type": "execute_result", "data": {"text/plain": "42"}, "metadata": {}}
+ERROR = {"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": []}
+ALL_OUTPUTS = [STDOUT, STDERR, RESULT]
+
+
+def rendered_cell(tags=(), outputs=ALL_OUTPUTS, mystnb=None, notebook_mystnb=None, config=None):
+    """The one code cell of a one-cell notebook, rendered with `tags` and options."""
+    meta = {"tags": list(tags)}
+    if mystnb is not None:
+        meta["mystnb"] = mystnb
+    notebook = nb(("code", "x = 42\nx", meta))
+    notebook["cells"][0]["outputs"] = [dict(o) for o in outputs]
+    if notebook_mystnb is not None:
+        notebook["metadata"]["mystnb"] = notebook_mystnb
+    opts = notebooks.Options(site_url="https://site")
+    if config is not None:
+        opts.cell_config = config
+    (cell,) = notebooks.render(notebook, FakeResolver(), opts)["cells"]
+    return cell
+
+
+def test_remove_stderr_drops_the_stderr_outputs_only():
+    # Issue 31: TensorFlow's log boxes reached the notebooks of chapters 5, 6, 9 and 10
+    # under a cell tagged remove-stderr, which the website honours.
+    cell = rendered_cell(["remove-stderr", "thebe-init"])
+    assert cell["outputs"] == [STDOUT, RESULT]
+    assert "jupyter" not in cell["metadata"]  # the source and the other outputs show
+    assert cell["metadata"]["tags"] == ["remove-stderr", "thebe-init"]
+    # A cell that printed only its log shows an empty, collapsed output area, so that running
+    # it again folds the log away as well.
+    alone = rendered_cell(["remove-stderr"], outputs=[STDERR, STDERR])
+    assert alone["outputs"] == [] and alone["metadata"]["jupyter"] == {"outputs_hidden": True}
+    assert "jupyter" not in rendered_cell(["remove-stderr"], outputs=[])["metadata"]
+
+
+def test_remove_stdout_drops_the_stdout_outputs_only():
+    assert rendered_cell(["remove-stdout"])["outputs"] == [STDERR, RESULT]
+
+
+@pytest.mark.parametrize(
+    ("options", "kept"),
+    [
+        ({"config": {"output_stderr": "remove"}}, [STDOUT, RESULT]),
+        ({"config": {"output_stderr": "remove-warn"}}, [STDOUT, RESULT]),
+        ({"config": {"output_stderr": "warn"}}, ALL_OUTPUTS),  # the site shows it, and warns
+        ({"notebook_mystnb": {"output_stderr": "remove"}}, [STDOUT, RESULT]),
+        ({"mystnb": {"output_stderr": "remove"}}, [STDOUT, RESULT]),
+        # The cell's own option wins over the page's and the book's, as in MyST-NB.
+        (
+            {"mystnb": {"output_stderr": "show"}, "config": {"output_stderr": "remove"}},
+            ALL_OUTPUTS,
+        ),
+        ({}, ALL_OUTPUTS),
+    ],
+)
+def test_nb_output_stderr_option_removes_stderr_at_every_level(options, kept):
+    assert rendered_cell(**options)["outputs"] == kept
+
+
+@pytest.mark.parametrize(
+    ("tags", "options", "jupyter", "outputs"),
+    [
+        (["remove-output"], {}, {"outputs_hidden": True}, []),
+        (["remove_output"], {}, {"outputs_hidden": True}, []),
+        ([], {"config": {"remove_code_outputs": True}}, {"outputs_hidden": True}, []),
+        (["remove-input"], {}, {"source_hidden": True}, ALL_OUTPUTS),
+        ([], {"mystnb": {"remove_code_source": True}}, {"source_hidden": True}, ALL_OUTPUTS),
+        (["remove-cell"], {}, {"source_hidden": True, "outputs_hidden": True}, []),
+        (["remove_cell"], {}, {"source_hidden": True, "outputs_hidden": True}, []),
+        # Without its source and its outputs, MyST-NB leaves the cell out: as remove-cell.
+        (
+            ["remove-input", "remove-output"],
+            {},
+            {"source_hidden": True, "outputs_hidden": True},
+            [],
+        ),
+        (["hide-cell"], {}, {"source_hidden": True, "outputs_hidden": True}, ALL_OUTPUTS),
+        (["hide-input"], {}, {"source_hidden": True}, ALL_OUTPUTS),
+        (["hide-output"], {}, {"outputs_hidden": True}, ALL_OUTPUTS),
+    ],
+)
+def test_remove_and_hide_tags(tags, options, jupyter, outputs):
+    # What the site removes is gone from the file (a viewer that ignores JupyterLab's
+    # metadata shows nothing either); what it hides is collapsed; every source stays.
+    cell = rendered_cell(tags, **options)
+    assert cell["metadata"]["jupyter"] == jupyter
+    assert cell["outputs"] == outputs
+    assert cell["source"] == "x = 42\nx"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"tags": ["scroll-output"]},
+        {"tags": ["output_scroll"]},
+        {"config": {"scroll_outputs": True}},
+    ],
+)
+def test_scroll_output_makes_the_output_area_scroll(options):
+    assert rendered_cell(**options)["metadata"]["scrolled"] is True
+    assert "scrolled" not in rendered_cell()["metadata"]
+
+
+@pytest.mark.parametrize(
+    "tag", ["raises-exception", "skip-execution", "thebe-init", "full-width", "margin"]
+)
+def test_tags_that_keep_their_meaning_leave_the_cell_as_it_is(tag):
+    # raises-exception and skip-execution mean the same to nbclient; the others only arrange
+    # the website's page. The traceback the site shows stays.
+    cell = rendered_cell([tag], outputs=[STDOUT, ERROR])
+    assert cell["outputs"] == [STDOUT, ERROR]
+    assert cell["metadata"]["tags"] == [tag]
+    assert "jupyter" not in cell["metadata"] and "scrolled" not in cell["metadata"]
+
+
+def test_unknown_cell_tag_fails_loudly():
+    # A misspelt tag is ignored by the website: the log it meant to hide would show.
+    with pytest.raises(notebooks.UnsupportedMyST, match="remove-stder"):
+        rendered_cell(["remove-stder"])
+
+
+def test_every_tag_the_chapters_use_is_known():
+    import jupytext
+
+    used = {
+        tag
+        for page in [*sorted(ROOT.glob("chapters/*.md")), ROOT / "intro.md"]
+        for cell in jupytext.read(page).cells
+        for tag in cell.metadata.get("tags", [])
+    }
+    assert "remove-stderr" in used
+    assert used <= notebooks.KNOWN_TAGS
+
+
 def test_teacher_edition_keeps_solutions_in_collapsed_sections():
     out = render(EXERCISE, "teacher")
     headings = [c for c in out["cells"] if c["source"].startswith("#### Solution")]
@@ -377,6 +514,45 @@ def test_every_figure_in_the_notebooks_has_alt_text():
                         cell["id"],
                     )
     assert images > 50
+
+
+def _book_output_stderr():
+    """The book's ``nb_output_stderr`` (``_config.yml``), MyST-NB's default if unset."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return (config.get("sphinx", {}).get("config") or {}).get("nb_output_stderr", "show")
+
+
+@pytest.mark.built
+def test_no_stderr_survives_where_the_site_removes_it():
+    # Issue 31: the notebooks of chapters 5, 6, 9 and 10 showed TensorFlow's 15-line log box
+    # under a cell tagged remove-stderr (the site hid it; the renderer ignored the tag).
+    _built()
+    book = _book_output_stderr()
+    tagged, found = 0, []
+    for path in built_notebooks():
+        notebook = json.loads(path.read_text())
+        page = (notebook["metadata"].get("mystnb") or {}).get("output_stderr", book)
+        for cell in notebook["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            tags = set(cell["metadata"].get("tags", []))
+            setting = (cell["metadata"].get("mystnb") or {}).get("output_stderr", page)
+            removed = set()  # the outputs the site does not show, by kind
+            if "remove-stderr" in tags or setting in ("remove", "remove-warn"):
+                removed.add("stderr")
+            if "remove-stdout" in tags:
+                removed.add("stdout")
+            if tags & {"remove-cell", "remove-output"}:
+                removed |= {"stderr", "stdout", "display_data", "execute_result", "error"}
+            tagged += "stderr" in removed
+            for output in cell.get("outputs", []):
+                kind = output.get("name", output["output_type"])
+                if kind in removed:
+                    found.append((path.parent.parent.name, path.stem, cell["id"], kind))
+    assert tagged > 100  # the scan sees the cells: remove-stderr and remove-cell ones
+    assert not found, found
 
 
 # A float repr that shows decimal noise (0.8000000000000002, 9.999999999999999e-06), or a

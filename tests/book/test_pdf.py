@@ -165,3 +165,29 @@ def test_the_pdf_holds_no_graded_solution():
     tex = _read(LATEX / "book.tex")
     assert tex.count("This exercise is graded.") == len(list((ROOT / "chapters").glob("0*.md")))
     assert course.find_leaks(ROOT / "chapters", [LATEX], graded_only=True) == []
+
+
+def test_interactive_figures_give_their_pages_address():
+    # Issue 31: paper cannot move a slider; the PDF's stand-in said "on the book's website"
+    # without the address. Each now gives its page's address, or says that this copy of
+    # the book was built without one (a placeholder site, as the notebooks say too).
+    from tools import launch
+
+    tex = _read(LATEX / "book.tex")
+    sliders = {
+        page: len(re.findall(r"^slider_bars\(", (ROOT / f"{page}.md").read_text(), re.M))
+        for page in _toc_pages()
+    }
+    assert sum(sliders.values()) >= 4
+    assert "run this cell in JupyterLab" not in tex  # the stand-in of the website is gone
+    lines = re.findall(r"Interactive figure: move its slider on this page\b", tex)
+    assert len(lines) == sum(sliders.values())
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo, _ = launch.repository_url(config["repository"]["url"], cwd=ROOT)
+    site = launch.site_url(repo)
+    if launch.site_is_placeholder(repo):
+        assert tex.count("built without the address where the website is published") == len(lines)
+        assert site not in tex
+    else:
+        for page, count in sliders.items():
+            assert tex.count(f"{{{site}/{page}.html}}") == count, page

@@ -1,5 +1,7 @@
 """Every chapter runs top to bottom, as a reader runs it, and shows only code that runs."""
 
+import json
+import re
 from pathlib import Path
 
 import jupytext
@@ -95,3 +97,71 @@ def test_visible_code_fits_the_code_box(path):
         if len(line) > CODE_COLUMNS
     ]
     assert not wide, "\n".join(wide)
+
+
+# Glue that reads: every value a chapter glues appears in its text (roles and directives).
+GLUE_USE = re.compile(r"\{glue(?::\w+)?\}(?:`([^`]+)`|[ \t]+(\S+))")
+
+
+def glue_keys_used(text: str) -> set[str]:
+    """Return the keys the glue roles and directives of a page's text show."""
+    return {(role or directive).split(":")[0] for role, directive in GLUE_USE.findall(text)}
+
+
+def test_glue_keys_used_reads_roles_directives_and_formats():
+    text = "A {glue:text}`a:.2f` b {glue}`b` c\n```{glue:figure} fig\n```\n:::{glue:md} table\n"
+    assert glue_keys_used(text) == {"a", "b", "fig", "table"}
+
+
+@pytest.mark.built
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_glued_value_is_shown(path):
+    glued = ROOT / "_build" / "jupyter_execute" / "chapters" / f"{path.stem}.glue.json"
+    if not glued.exists():
+        unavailable(f"{glued} not built (run make book)")
+    unused = set(json.loads(glued.read_text())) - glue_keys_used(path.read_text())
+    assert not unused, f"glued but never shown in {path.name}: {sorted(unused)}"
+
+
+# Code the reader sees should be short enough to read at a glance. A ratchet: the number of
+# visible code cells over LONG_CELL lines in each chapter may only go down; when a refactor
+# lowers it (a helper moved into softmax_lib or bench/), lower the allowance here with it.
+LONG_CELL = 15
+LONG_CELLS_ALLOWED = {
+    "01-softmax": 3,
+    "02-stable-softmax": 8,
+    "03-sigmoid": 5,
+    "04-entropy": 4,
+    "05-gradients": 8,
+    "06-frameworks": 8,
+    "06b-classifier": 8,
+    "07-limits": 6,
+    "07b-attention": 10,
+    "08-fast-softmax": 9,
+}
+
+
+def long_visible_cells(path: Path) -> list[str]:
+    """Return the first line of each code cell on the page with more than LONG_CELL lines."""
+    return [
+        cell.source.splitlines()[0]
+        for cell in jupytext.read(path).cells
+        if cell.cell_type == "code"
+        and not HIDDEN_FROM_PAGE & set(cell.metadata.get("tags", []))
+        and len(cell.source.splitlines()) > LONG_CELL
+    ]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_long_visible_code_cells_only_decrease(path):
+    long_cells = long_visible_cells(path)
+    allowed = LONG_CELLS_ALLOWED.get(path.stem, 0)
+    assert len(long_cells) <= allowed, (
+        f"{path.name}: {len(long_cells)} visible code cells over {LONG_CELL} lines "
+        f"(allowed {allowed}); shorten one or move a helper into softmax_lib:\n"
+        + "\n".join(long_cells)
+    )
+    assert len(long_cells) == allowed, (
+        f"{path.name} has {len(long_cells)} long visible cells now: lower its allowance in "
+        f"LONG_CELLS_ALLOWED to {len(long_cells)} (the ratchet only goes down)"
+    )

@@ -668,16 +668,35 @@ a function to write, followed by locked cells whose tests are hidden from you. D
 rename the notebook, and do not delete or copy cells: the grader finds your answer by the
 cell it was given in.
 
-## Set up once (Python 3.11)
+## Set up once
 
-    python -m venv .venv
-    .venv/bin/pip install -r requirements.txt
-    .venv/bin/jupyter lab
+You need Python 3.11, 3.12 or 3.13 (from python.org, or your system's) and about 3 GB of disk.
+In this folder, create an environment and install what the notebooks use, then start
+JupyterLab (write 3.12 or 3.13 instead of 3.11 for another version).
 
-`requirements.txt` installs the CPU build of PyTorch from PyTorch's own index (the default
-Linux build brings several GB of GPU libraries you do not need), the book's pinned versions,
-nbgrader (for handing in through your course's server, below) and the book's helper library
-`softmax_lib` from this folder.
+Linux and macOS, in a terminal:
+
+    python3.11 -m venv .venv
+    .venv/bin/python -m pip install -r requirements.txt
+    .venv/bin/python -m jupyter lab
+
+Windows, in PowerShell or the Command Prompt:
+
+    py -3.11 -m venv .venv
+    .venv\\Scripts\\python -m pip install -r requirements.txt
+    .venv\\Scripts\\python -m jupyter lab
+
+To use the `nbgrader` commands below, first activate the environment in your terminal:
+`source .venv/bin/activate` (Linux, macOS) or `.venv\\Scripts\\activate` (Windows).
+
+`requirements.txt` installs the book's versions of NumPy, SciPy, PyTorch, TensorFlow, JAX
+and the rest, JupyterLab, nbgrader (for handing in through your course's server, below) and
+the book's helper library `softmax_lib` from this folder. On Linux it takes PyTorch's CPU
+build from PyTorch's own index (the default Linux build brings several GB of GPU libraries
+you do not need). PyTorch needs macOS 14 or later on a Mac with Apple silicon. On a Mac with
+an Intel processor, PyTorch, TensorFlow, JAX and numba publish no current versions, so they
+are not installed: the first chapter runs, the cells that use them fail at their `import`;
+open those chapters with the Binder or Colab button on their page in the book instead.
 
 ## Work
 
@@ -740,15 +759,16 @@ does not keep it: run `chmod -R go-rwx source gradebook.db` after you unzip).
 
 ## Set up once
 
-Use the book's environment (`make lab` in the repository), or in this directory:
+Use the book's environment (`make lab` in the repository), or in this directory (Linux,
+macOS; on Windows `py -3.11 -m venv .venv` and `.venv\\Scripts\\python`):
 
-    python -m venv .venv
-    .venv/bin/pip install -r requirements.txt
+    python3.11 -m venv .venv
+    .venv/bin/python -m pip install -r requirements.txt
 
-(`requirements.txt` installs the book's pinned environment, nbgrader, the CPU build of
-PyTorch and the book's library `softmax_lib`, which the notebooks and the hidden tests
-import.) Run the
-`nbgrader` commands below with that environment active (`source .venv/bin/activate`).
+(`requirements.txt` is the students' file: the book's versions of what the notebooks and the
+hidden tests import, nbgrader, the CPU build of PyTorch and the book's library `softmax_lib`;
+its comments say what differs on macOS.) Run the `nbgrader` commands below with that
+environment active (`source .venv/bin/activate`, on Windows `.venv\\Scripts\\activate`).
 
 The notebooks link to the book's pages at {site_url}.{site_note}
 
@@ -874,8 +894,9 @@ from softmax_feedback import PlainFeedback  # noqa: E402
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, PlainFeedback]
 """
 
-# PyTorch's CPU wheels, for a student's requirements file (as binder/requirements.txt does).
-CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+# What the notebooks need on Linux, macOS and Windows: the students' requirements file
+# (tests/book/test_requirements.py resolves it for every system and Python version).
+STUDENT_REQUIREMENTS = ROOT / "requirements-student.txt"
 
 
 def _nbgrader(course: Path, *args: str) -> None:
@@ -912,24 +933,10 @@ def _zip(directory: Path, archive: Path, root: str) -> Path:
     return archive
 
 
-def _student_requirements() -> str:
-    pins = (ROOT / "requirements.txt").read_text(encoding="utf-8")
-    return (
-        "# PyTorch's CPU build (the default Linux wheel pulls GBs of CUDA libraries).\n"
-        f"{CPU_INDEX}\n"
-        "# Every other package at the version the book was built and tested with.\n"
-        "-c constraints.txt\n"
-        + pins
-        + "\n# nbgrader, to fetch and submit through a course's exchange (its version in"
-        " constraints.txt).\nnbgrader\n"
-    )
-
-
 def _environment(folder: Path) -> None:
     """Put what ``pip install -r requirements.txt`` needs in `folder`, the library included."""
-    (folder / "requirements.txt").write_text(_student_requirements(), encoding="utf-8")
-    for name in ("constraints.txt", "pyproject.toml"):
-        shutil.copy2(ROOT / name, folder / name)
+    shutil.copy2(STUDENT_REQUIREMENTS, folder / "requirements.txt")
+    shutil.copy2(ROOT / "pyproject.toml", folder / "pyproject.toml")
     shutil.copytree(
         ROOT / "softmax_lib", folder / "softmax_lib", ignore=shutil.ignore_patterns("__pycache__")
     )

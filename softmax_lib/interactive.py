@@ -39,31 +39,108 @@ _FALLBACK = (
 )
 
 
+# Plotly's options for every figure (issue 31): no toolbar (its buttons zoom, pan, select and
+# offer an upload to an outside service), no zoom by wheel or double click, no tips about them.
+CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "displayModeBar": False,
+    "scrollZoom": False,
+    "doubleClick": False,
+    "showTips": False,
+}
+
+# Draws the figure once ``Plotly`` is there: the book's website loads Plotly asynchronously, so
+# that the text shows first, and the figure's script may run before or after it arrives. A
+# focusable element with role ``slider`` moves the Plotly slider from the keyboard (arrows,
+# Home, End, Page Up/Down), as the mouse or a finger moves it.
+_SCRIPT = """(function () {
+  var id = %(id)s, drawn = false;
+  function keyboard(gd) {
+    var knob = document.getElementById(id + "-slider");
+    var slider = gd.layout.sliders[0], n = slider.steps.length, prefix = %(prefix)s;
+    function show(k) {
+      knob.setAttribute("aria-valuenow", k);
+      knob.setAttribute("aria-valuetext", prefix + slider.steps[k].label);
+    }
+    function go(k) {
+      var step = gd.layout.sliders[0].steps[k];
+      Plotly[step.method].apply(null, [gd].concat(step.args));
+      Plotly.relayout(gd, {"sliders[0].active": k});
+      show(k);
+    }
+    knob.addEventListener("keydown", function (e) {
+      var k = gd.layout.sliders[0].active, page = Math.max(1, Math.round(n / 10));
+      var to = {ArrowRight: k + 1, ArrowUp: k + 1, ArrowLeft: k - 1, ArrowDown: k - 1,
+                PageUp: k + page, PageDown: k - page, Home: 0, End: n - 1}[e.key];
+      if (to === undefined) return;
+      e.preventDefault();
+      to = Math.max(0, Math.min(n - 1, to));
+      if (to !== k) go(to);
+    });
+    gd.on("plotly_sliderchange", function (e) { show(e.slider.active); });
+    knob.hidden = false;
+    show(slider.active);
+  }
+  function draw() {
+    var gd = document.getElementById(id);
+    if (drawn || !gd || !window.Plotly) return;
+    drawn = true;
+    var fallback = document.getElementById(id + "-fallback");
+    if (fallback) fallback.remove();
+    Plotly.newPlot(
+      %(id)s,
+      %(data)s,
+      %(layout)s,
+      %(config)s
+    ).then(keyboard);
+  }
+  draw();
+  if (!drawn) {
+    document.addEventListener("load", draw, true);  /* a script loaded: Plotly? */
+    window.addEventListener("load", draw);
+  }
+})();"""
+
+
 class InteractiveFigure:
     """A Plotly figure with the three representations described in the module docstring."""
 
-    def __init__(self, figure, alt: str, name: str) -> None:
+    def __init__(self, figure, alt: str, name: str, step_label: str = "") -> None:
         self.figure = figure
         self.alt = alt
         self.name = name
+        self.step_label = step_label
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        div = self.figure.to_html(
-            include_plotlyjs=False,
-            full_html=False,
-            div_id=self.name,
-            config={"displaylogo": False, "responsive": True},
-        )
-        fallback_id = f"{self.name}-fallback"
+        from plotly.io.json import to_json_plotly
+
+        spec = self.figure.to_plotly_json()
+        name = self.name
+        fallback_id = f"{name}-fallback"
+        caption = self.step_label.strip(" =:") or "step"
+        script = _SCRIPT % {
+            "id": json.dumps(name),
+            "prefix": json.dumps(self.step_label).replace("<", "\\u003c"),
+            "data": to_json_plotly(spec["data"]),
+            "layout": to_json_plotly(spec["layout"]),
+            "config": json.dumps(CONFIG),
+        }
         page = (
-            f'<div class="interactive-figure" role="img" aria-label="{html.escape(self.alt)}">'
+            f'<div class="interactive-figure" role="figure" aria-label="{html.escape(self.alt)}">'
             f'<p id="{fallback_id}">{html.escape(_FALLBACK)}</p>'
-            f"<script>if (window.Plotly) document.getElementById({json.dumps(fallback_id)})"
-            f".remove();</script>{div}</div>"
+            f'<div class="interactive-figure-plot" style="height:{spec["layout"]["height"]}px">'
+            f'<div id="{name}" class="plotly-graph-div" style="height:100%; width:100%;"></div>'
+            f"</div>"
+            f'<div id="{name}-slider" class="interactive-figure-keys" role="slider" tabindex="0" '
+            f'aria-controls="{name}" aria-label="{html.escape(f"Slider: {caption}")}" '
+            f'aria-valuemin="0" aria-valuemax="{len(spec["layout"]["sliders"][0]["steps"]) - 1}" '
+            f"hidden>{html.escape(f'{caption}: arrow keys move the slider')}</div>"
+            f"<script>{script}</script></div>"
         )
         return {
             "text/html": page,
-            "application/vnd.plotly.v1+json": self.figure.to_plotly_json(),
+            "application/vnd.plotly.v1+json": {**spec, "config": CONFIG},
             "text/plain": _FALLBACK,
         }
 
@@ -148,9 +225,13 @@ def slider_bars(
     figure = go.Figure(
         go.Bar(x=list(categories), y=heights[active].tolist(), marker_color="#1f77b4"),
         layout={
+            # No zoom, pan or selection: a swipe that starts on the chart scrolls the page.
+            "dragmode": False,
+            "xaxis": {"fixedrange": True},
             "yaxis": {
                 "title": {"text": y_label},
                 "range": None if y_range is None else [float(v) for v in y_range],
+                "fixedrange": True,
             },
             "margin": {"l": 60, "r": 20, "t": 20, "b": 40},
             "height": 360,
@@ -173,4 +254,4 @@ def slider_bars(
             ],
         },
     )
-    return InteractiveFigure(figure, alt, name)
+    return InteractiveFigure(figure, alt, name, step_label)

@@ -278,6 +278,7 @@ def _unique_assets(context) -> None:
 
 def _last_on_page(app, pagename, templatename, context, doctree):
     _plotly_script(context)
+    _mathjax_only_with_math(context)
     _unique_assets(context)
 
 
@@ -357,36 +358,68 @@ def _page(app, pagename, templatename, context, doctree):
             download.write_text(text)
 
 
-PLOTLY_JS = "plotly.min.js"
+# Plotly.js's "basic" partial bundle (bar, scatter and pie traces, every component: sliders
+# included), vendored in _static/plotly/ (VENDOR.txt: version, source, checksum). It is the
+# version the installed plotly package expects (tests/book/test_plotly_bundle.py checks both).
+PLOTLY_JS = "plotly/plotly-basic.min.js"
 
 
 def _plotly_script(context) -> None:
     """Load Plotly on the pages that hold an interactive figure, from the site itself.
 
-    The figures (softmax_lib.interactive) draw themselves with an inline script that needs
-    ``Plotly``; a plain script tag at the top of the page's body loads it first, and only on
-    those pages (it is large). The file is copied from the installed plotly package.
+    The figures (softmax_lib.interactive) draw themselves as soon as ``Plotly`` is there. The
+    script loads ``async``: it never holds up the page's text (issue 31: the full plotly.min.js,
+    1.5 MB compressed, loaded synchronously before the text), and only on those pages.
     """
+    # Jupyter Book adds every .js file under _static/ to every page, as a blocking script.
+    scripts = context.get("script_files")
+    if scripts:
+        scripts[:] = [s for s in scripts if PLOTLY_JS not in str(getattr(s, "filename", s))]
     body = context.get("body", "")
     if 'class="interactive-figure"' in body:
         src = context["pathto"](f"_static/{PLOTLY_JS}", 1)
-        context["body"] = f'<script src="{src}"></script>\n{body}'
+        context["body"] = f'<script async src="{src}"></script>\n{body}'
 
 
-def _copy_plotly(app, exception):
-    """Serve plotly.min.js from _static, taken from the installed plotly package."""
+_MATH_MARKERS = ('class="math', "\\(", "\\[", "$$")
+
+
+def _mathjax_only_with_math(context) -> None:
+    """Load MathJax only on pages that have math (issue 31: the front page had none).
+
+    MyST-NB asks Sphinx to put MathJax (its script, 264 kB compressed, then its fonts) on every
+    page; a page whose body has no math node and no TeX delimiter does not need it.
+    """
+    body = context.get("body", "")
+    if any(marker in body for marker in _MATH_MARKERS):
+        return
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    scripts[:] = [
+        s
+        for s in scripts
+        if "mathjax" not in str(getattr(s, "filename", s) or "").lower()
+        and "window.MathJax" not in getattr(s, "attributes", {}).get("body", "")
+    ]
+
+
+_FONTAWESOME_STUB = """\
+// pydata-sphinx-theme 0.17.1 loads Font Awesome's JavaScript (1.5 MB, 543 kB compressed)
+// on every page, only to redraw as SVG the icons that its CSS already draws with Font Awesome's
+// web fonts ("so that users can add custom icons": this book adds none). tools/launch.py
+// serves this note in its place (issue 31: a phone's first visit). Remove it when the theme
+// loads the script only where a custom icon needs it.
+"""
+
+
+def _no_fontawesome_js(app, exception):
+    """Replace the theme's fontawesome.js in the built site by a note (see its text)."""
     if exception or app.builder.format != "html":
         return
-    try:
-        import plotly
-    except ImportError:  # no interactive figure can have been drawn either
-        return
-    source = Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
-    target = Path(app.outdir) / "_static" / PLOTLY_JS
-    if source.exists() and not target.exists():
-        import shutil
-
-        shutil.copyfile(source, target)
+    target = Path(app.outdir) / "_static" / "scripts" / "fontawesome.js"
+    if target.exists():
+        target.write_text(_FONTAWESOME_STUB)
 
 
 def _favicon_ico(app, exception):
@@ -429,5 +462,5 @@ def setup(app):
     # After every other extension has added its scripts to the page.
     app.connect("html-page-context", _last_on_page, priority=1000)
     app.connect("build-finished", _favicon_ico)
-    app.connect("build-finished", _copy_plotly)
+    app.connect("build-finished", _no_fontawesome_js)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

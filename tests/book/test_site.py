@@ -514,6 +514,6 @@ def test_sliders_move_to_the_values_softmax_lib_computes_offline(visit, server, 
     assert len(set(seen)) >= 3
     outside = [u for u in v.requests if not u.startswith(server) and not u.startswith("data:")]
     assert outside == [] and v.console_errors == []
-    assert any(u.endswith("/_static/plotly.min.js") for u in v.requests)
+    assert any(u.endswith("/_static/plotly/plotly-basic.min.js") for u in v.requests)
     SHOTS.mkdir(parents=True, exist_ok=True)
     v.page.locator(f"#{name}").screenshot(path=str(SHOTS / f"slider-{name}.png"))

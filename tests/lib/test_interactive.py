@@ -146,3 +146,26 @@ def test_issue30_y_range_may_be_an_array():
     figure = _bars(categories=np.array(["a", "b"]), y_range=np.array([0, 1]), meta={"p": [1]})
     assert figure.figure.layout.yaxis.range == (0.0, 1.0)
     assert figure.figure.layout.meta == {"p": [1]}
+
+
+# Issue 31: on a phone a swipe that started on a figure zoomed it instead of scrolling the
+# page, Plotly's toolbar offered an upload to an outside service, the slider needed a mouse
+# or a finger, and the figure's script needed Plotly loaded before it (blocking the page).
+def test_issue31_no_zoom_no_toolbar_a_keyboard_slider_and_plotly_awaited():
+    _, _, figure = _figure(step_label="</script> = ")
+    bundle = figure._repr_mimebundle_()
+    spec = bundle["application/vnd.plotly.v1+json"]
+    layout = spec["layout"]
+    assert layout["dragmode"] is False
+    assert layout["xaxis"]["fixedrange"] is True and layout["yaxis"]["fixedrange"] is True
+    for config in (
+        spec["config"],
+        json.loads(re.search(r"\n\s*(\{\"displaylogo.*?\})\n", bundle["text/html"]).group(1)),
+    ):
+        assert config["displayModeBar"] is False and config["scrollZoom"] is False
+        assert config["doubleClick"] is False and config["showTips"] is False
+    html = bundle["text/html"]
+    assert 'role="slider"' in html and 'aria-controls="fig-t"' in html
+    assert html.count("</script>") == 1  # the step label cannot close the script
+    # Drawn now if Plotly is there, else when a script (Plotly, loaded async) finishes loading.
+    assert "window.Plotly" in html and 'addEventListener("load", draw, true)' in html

@@ -21,3 +21,89 @@ document.addEventListener(
   true,
 );
 document.documentElement.dataset.sidebarToggles = "wired";
+
+// Phone fixes of issue 31, each on its own; remove one when the theme does the same.
+(() => {
+  // 1. An inline formula wider than its line scrolls in its own box (softmax-book.css,
+  // span.math.math-wide). Whether it is wider depends on the screen, so the spans are
+  // watched: a span changes size when MathJax fills it and when the window is resized.
+  const wide = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const span = entry.target.closest("span.math");
+      const formula = span && span.querySelector("mjx-container");
+      if (!formula) continue;
+      const over = formula.getBoundingClientRect().width - span.getBoundingClientRect().width;
+      span.classList.toggle("math-wide", over > 1);
+    }
+  });
+  const watch = (formula) => {
+    const span = formula.closest("span.math");
+    if (!span) return; // display math scrolls already (softmax-book.css)
+    wide.observe(formula);
+    wide.observe(span);
+  };
+  new MutationObserver((records) => {
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        if (node.nodeName === "MJX-CONTAINER") watch(node);
+      }
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  document.querySelectorAll("span.math mjx-container").forEach(watch);
+
+  // 2. A link tapped in the navigation or "On this page" drawer (pydata-sphinx-theme's
+  // sidebar dialogs) left the drawer open over the section it scrolled to. Close the drawer
+  // first, then follow the link: on closing, the theme gives focus back to the toggle button,
+  // which scrolls the page (and would show the button's tooltip), so the link is followed
+  // after that, with the focus taken off the button.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href]");
+    const drawer = link && link.closest("dialog[open]");
+    if (!drawer || !drawer.id.endsWith("-sidebar-modal")) return;
+    if (event.defaultPrevented || event.button !== 0) return;
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return; // new tab
+    event.preventDefault();
+    drawer.addEventListener(
+      "close",
+      () => {
+        if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+        window.location.assign(link.href);
+      },
+      { once: true },
+    );
+    drawer.close();
+  });
+
+  // 3. Bootstrap shows a toolbar button's tooltip on hover or focus. A tap is both, and
+  // there is no "leave" after it: the tooltip stayed up over the toolbar. After a touch,
+  // tooltips are not shown (the buttons keep their labels for screen readers); a key or a
+  // mouse brings them back.
+  let touched = false;
+  document.addEventListener(
+    "pointerdown",
+    (event) => {
+      touched = event.pointerType !== "mouse";
+      if (!touched || !window.bootstrap) return;
+      document.querySelectorAll('[data-bs-toggle="tooltip"]').forEach((button) => {
+        bootstrap.Tooltip.getInstance(button)?.hide();
+      });
+    },
+    true,
+  );
+  document.addEventListener("keydown", () => (touched = false), true);
+  document.addEventListener("show.bs.tooltip", (event) => touched && event.preventDefault(), true);
+
+  // 4. A table cell holding one number keeps it on one line: Chromium breaks 9.5e-02 after
+  // its hyphen when the column is narrow. The table scrolls in its own box instead.
+  const number = /^[+\-\u2212]?[\d.,]+(?:[eE][+\-\u2212]?\d+)?%?$/;
+  const numberCells = () => {
+    document.querySelectorAll("article td, article th").forEach((cell) => {
+      if (number.test(cell.textContent.trim())) cell.classList.add("number-cell");
+    });
+  };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", numberCells);
+  } else {
+    numberCells();
+  }
+})();

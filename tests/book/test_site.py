@@ -517,3 +517,173 @@ def test_sliders_move_to_the_values_softmax_lib_computes_offline(visit, server, 
     assert any(u.endswith("/_static/plotly/plotly-basic.min.js") for u in v.requests)
     SHOTS.mkdir(parents=True, exist_ok=True)
     v.page.locator(f"#{name}").screenshot(path=str(SHOTS / f"slider-{name}.png"))
+
+
+# --------------------------------------------------------------- phones (issue 31)
+# Each check below failed on the site before the fix named in its docstring.
+
+# Every formula on the page, each with the reason it cannot be read whole, or none. A box
+# that clips (overflow hidden) must hold the formula; a box that scrolls must be able to
+# scroll to both its ends; what holds the outermost box is the screen.
+CUT_OFF_FORMULAS = """() => {
+  const screen = document.documentElement.clientWidth, cut = [];
+  for (const formula of document.querySelectorAll('article mjx-container')) {
+    const own = formula.getBoundingClientRect();
+    if (own.width === 0) continue;  // in a tab not shown
+    let left = own.left, right = own.right, why = null;
+    for (let box = formula.parentElement; box && !why; box = box.parentElement) {
+      const style = getComputedStyle(box);
+      if (box === document.body || style.overflowX === 'visible') continue;
+      const edge = box.getBoundingClientRect();
+      const inside = edge.left + box.clientLeft, outside = inside + box.clientWidth;
+      if (['auto', 'scroll'].includes(style.overflowX)) {
+        const end = inside - box.scrollLeft + box.scrollWidth;
+        if (left < inside - box.scrollLeft - 1 || right > end + 1) why = 'beyond its scroll box';
+        [left, right] = [edge.left, edge.right];
+      } else if (left < inside - 1 || right > outside + 1) {
+        why = `${Math.round(right - outside)} px hidden by ${box.tagName.toLowerCase()}`;
+      }
+    }
+    if (!why && (left < -1 || right > screen + 1)) {
+      why = `${Math.round(right - screen)} px off screen`;
+    }
+    if (why) cut.push(`${formula.textContent.slice(0, 50)} (${Math.round(own.width)} px: ${why})`);
+  }
+  return cut;
+}"""
+
+# Numbers in table cells that the browser broke over two lines.
+BROKEN_NUMBERS = r"""() => {
+  const broken = [], number = /[+\-\u2212]?\d[\d.,]*(?:[eE][+\-\u2212]?\d+)?%?/g;
+  for (const cell of document.querySelectorAll('article td, article th')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest('mjx-container')) continue;
+      for (const match of node.data.matchAll(number)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const lines = new Set(Array.from(range.getClientRects(), r => Math.round(r.top)));
+        if (lines.size > 1) broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_phone_no_formula_cut_off_and_no_table_number_broken(visit, page):
+    """Inline formulas wider than a phone's line were clipped by the theme's span.math
+    (overflow: hidden), which the sideways-scroll test above cannot see; and table cells broke
+    numbers in two (overflow-wrap: anywhere)."""
+    v = visit(f"{page}.html", width=PHONE)
+    # Open what a reader can open (solutions, hidden code): a dropdown's text is narrower.
+    v.page.evaluate(
+        """() => { document.querySelectorAll('details').forEach(d => { d.open = true; });
+                   document.querySelectorAll('.toggle-hidden button.toggle-button')
+                       .forEach(b => b.click()); }"""
+    )
+    v.page.wait_for_timeout(500)
+    cut = v.page.evaluate(CUT_OFF_FORMULAS)
+    broken = v.page.evaluate(BROKEN_NUMBERS)
+    assert (cut, broken) == ([], []), f"{page}: formulas cut off {cut}, numbers broken {broken}"
+    assert v.page.evaluate("() => document.documentElement.scrollWidth") <= PHONE
+
+
+def test_phone_wide_inline_formula_scrolls_to_its_end_and_only_it_scrolls(visit):
+    v = visit("chapters/01-softmax.html", width=PHONE)
+    # The solution of exercise 1.2: log softmax(z + c1)_i = ..., 522 px on a 358 px line.
+    spans = v.page.locator("article span.math")
+    widths = spans.evaluate_all("s => s.map(x => x.firstElementChild.offsetWidth)")
+    span = spans.nth(widths.index(max(widths)))
+    assert "math-wide" in span.get_attribute("class")
+    formula = span.locator("mjx-container")
+    formula.scroll_into_view_if_needed()
+    box = span.bounding_box()
+    assert formula.bounding_box()["width"] > box["width"] + 100  # far too wide for a line
+    span.evaluate("span => { span.scrollLeft = span.scrollWidth; }")
+    end = formula.bounding_box()
+    assert abs(end["x"] + end["width"] - (box["x"] + box["width"])) <= 2  # its end in view
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    v.page.screenshot(path=str(SHOTS / "phone-wide-formula.png"))
+    # A formula that fits its line gets no scroll box, on a phone or a wide screen.
+    for width in (PHONE, 1200):
+        v.page.set_viewport_size({"width": width, "height": 900})
+        v.page.wait_for_timeout(300)
+        needless = v.page.evaluate(
+            """() => Array.from(document.querySelectorAll('article span.math.math-wide'))
+                .filter(s => s.firstElementChild.getBoundingClientRect().width
+                             <= s.getBoundingClientRect().width + 1).length"""
+        )
+        assert needless == 0
+    assert v.page.locator("article span.math.math-wide").count() == 0  # all fit at 1200 px
+
+
+@pytest.fixture
+def phone(browser, server):
+    """A phone: 390 px, touch screen, no mouse. Returns a function opening a page on it."""
+    contexts = []
+
+    def open_page(path):
+        context = browser.new_context(
+            viewport={"width": PHONE, "height": 800}, has_touch=True, is_mobile=True
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{server}/{path}", wait_until="networkidle")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+SHOWN_TOOLTIPS = """() => Array.from(document.querySelectorAll('.tooltip.show'),
+                                     t => t.textContent)"""
+
+
+def test_phone_on_this_page_drawer_closes_after_a_link_is_tapped(phone):
+    page = phone("chapters/01-softmax.html")
+    drawer = "() => document.getElementById('pst-secondary-sidebar-modal').open"
+    next(b for b in page.locator(".secondary-toggle").all() if b.is_visible()).tap()
+    page.wait_for_function(drawer)
+    link = page.locator("#pst-secondary-sidebar-modal a.nav-link").nth(4)
+    target = link.get_attribute("href")
+    assert target.startswith("#")
+    link.tap()
+    page.wait_for_function(f"() => !({drawer})()", timeout=3000)
+    assert page.url.endswith(target)
+    heading = page.locator(f"[id='{target[1:]}']")
+    top = heading.bounding_box()["y"]
+    assert 0 <= top < 200, top  # scrolled to the section, below the sticky header
+    page.wait_for_timeout(800)  # longer than Bootstrap's tooltip delay (500 ms)
+    assert page.evaluate(SHOWN_TOOLTIPS) == []
+
+
+def test_phone_tapped_toolbar_buttons_leave_no_tooltip(phone):
+    page = phone("chapters/01-softmax.html")
+    buttons = [
+        b
+        for b in page.locator(
+            ".bd-header-article [data-bs-toggle='tooltip'], header [data-bs-toggle='tooltip']"
+        ).all()
+        if b.is_visible()
+    ]
+    names = [b.evaluate("b => b.getAttribute('aria-label') || b.className") for b in buttons]
+    assert len(buttons) >= 5, names  # sidebar, downloads, fullscreen, colour, search, contents
+    left = {}
+    for button, name in zip(buttons, names, strict=True):
+        button.tap(timeout=5000)  # times out when a tooltip left by the last button covers it
+        page.wait_for_timeout(800)  # longer than Bootstrap's tooltip delay (500 ms)
+        shown = page.evaluate(SHOWN_TOOLTIPS)
+        if shown:
+            left[name] = shown
+        # Undo what the button opened: a dialog, a menu, full screen.
+        page.evaluate(
+            """() => { document.querySelectorAll('dialog[open]').forEach(d => d.close());
+                       if (document.fullscreenElement) document.exitFullscreen(); }"""
+        )
+        page.keyboard.press("Escape")  # closes an open dropdown menu
+        page.wait_for_timeout(300)
+    assert left == {}, f"tooltips left over the toolbar: {left}"

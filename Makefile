@@ -77,7 +77,7 @@ test: $(STAMP) lint browser-deps
 	$(BIN)/python -m pytest -m "not browser and not binder and not built and not pdf"
 	$(MAKE) --no-print-directory book
 	$(BIN)/python -m pytest -m "browser or built" tests/book/test_site.py \
-	  tests/book/test_notebooks.py tests/book/test_grading.py
+	  tests/book/test_accessibility.py tests/book/test_notebooks.py tests/book/test_grading.py
 
 # The browser suite drives Debian's Chromium. Install it where we can (root with apt-get);
 # otherwise say loudly that the browser tests will be skipped (CI fails instead of skipping).

@@ -107,3 +107,29 @@ document.documentElement.dataset.sidebarToggles = "wired";
     numberCells();
   }
 })();
+
+// Accessibility: a box that scrolls sideways must be reachable with the keyboard (WCAG 2.1.1;
+// axe scrollable-region-focusable). pydata-sphinx-theme 0.17.1 gives code blocks, outputs and
+// its table wrappers tabindex 0 when they overflow, but not the tables that softmax-book.css
+// makes scroll on a phone (table.table). The same rule for them: focusable while they
+// overflow, not otherwise; checked on load, when MathJax has typeset, and on every resize.
+// (Wide display equations are focusable already: MathJax gives each a tabindex, for its menu.)
+(() => {
+  const scrollers = "article.bd-article table.table";
+  const update = () => {
+    document.querySelectorAll(scrollers).forEach((box) => {
+      if (box.scrollWidth > box.clientWidth) box.tabIndex = 0;
+      else box.removeAttribute("tabindex");
+    });
+  };
+  let timer = null;
+  const soon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(update, 100);
+  };
+  window.addEventListener("load", () => {
+    update();
+    window.MathJax?.startup?.promise?.then(update);
+  });
+  window.addEventListener("resize", soon);
+})();

@@ -4,16 +4,12 @@ Runs against ``_build/html`` (``make test`` builds it first), served on 127.0.0.
 ``browser``: in CI a missing Chromium or a missing build is a failure, never a skip.
 """
 
-import functools
-import http.server
 import re
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-from helpers import unavailable
 
 from softmax_lib import logsumexp, sigmoid, softmax
 from softmax_lib.information import cross_entropy_between, entropy, kl_divergence
@@ -32,26 +28,6 @@ def toc_pages():
     for part in toc["parts"]:
         pages += [chapter["file"] for chapter in part["chapters"]]
     return pages
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def server():
-    if not (SITE / "index.html").exists():
-        unavailable("no built site in _build/html (run make book)")
-    handler = functools.partial(QuietHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
 
 
 class Visit:

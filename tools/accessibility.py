@@ -74,16 +74,6 @@ FIXES = [
         r'\1 role="listitem"',
         re.compile(r'role="doc-biblioentry"'),
     ),
-    # softmax_lib.interactive (the book's own figures): a slider figure was role="img", whose
-    # content is presentational, yet it holds Plotly's slider and mode bar, which a keyboard
-    # reaches (axe nested-interactive). role="figure" keeps the description and exposes the
-    # controls. The lasting fix belongs in softmax_lib/interactive.py (re-executes the book).
-    Fix(
-        "interactive figures are figures, not images",
-        re.compile(r'(<div class="interactive-figure") role="img"'),
-        r'\1 role="figure"',
-        re.compile(r'class="interactive-figure" role="img"'),
-    ),
 ]
 
 

@@ -264,12 +264,6 @@ def test_issue31_bibliography_entries_are_list_items():
     assert _fixed(html).endswith('<div class="citation" id="id2" role="listitem">')
 
 
-def test_issue31_slider_figures_are_figures_not_images():
-    # softmax_lib.interactive: role="img" around Plotly's slider (nested-interactive)
-    html = '<div class="interactive-figure" role="img" aria-label="Bars of ...">'
-    assert _fixed(html) == '<div class="interactive-figure" role="figure" aria-label="Bars of ...">'
-
-
 def test_a_fix_that_no_longer_matches_is_reported():
     from tools.accessibility import fix_page
 

@@ -81,7 +81,7 @@ def reliability_bins(probs: ArrayLike, labels: ArrayLike, *, n_bins: int = 15) -
         class, `labels` are not valid integer class indices of matching length (time deltas,
         floats and bools are not class indices), or `n_bins` is not a positive int.
 
-    Derived in :doc:`/chapters/07-limits`.
+    Derived in :doc:`/chapters/08-limits`.
 
     Examples
     --------
@@ -136,7 +136,7 @@ def expected_calibration_error(probs: ArrayLike, labels: ArrayLike, *, n_bins: i
 
     The value depends on the binning; report ``n_bins`` with it.
 
-    Derived in :doc:`/chapters/07-limits`.
+    Derived in :doc:`/chapters/08-limits`.
 
     Examples
     --------
@@ -192,7 +192,7 @@ def fit_temperature(
     The fit is Newton's method on :math:`\beta`, safeguarded by bisection on the sign of
     :math:`f'`, so it converges from any start.
 
-    Derived in :doc:`/chapters/07-limits`.
+    Derived in :doc:`/chapters/08-limits`.
 
     Examples
     --------

@@ -13,7 +13,7 @@ shifting ``b`` by a constant, so any correct optimiser reaches it. scikit-learn'
 makes its objective ``N C`` times this one; with two classes it fits one weight vector, and
 the correspondence is ``C = 2 / (lambda N)`` (see :func:`fit_softmax_regression`).
 
-Derived and used in :doc:`/chapters/06b-classifier`.
+Derived and used in :doc:`/chapters/07-classifier`.
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ def gumbel_noise(shape: int | tuple[int, ...], *, rng: np.random.Generator) -> N
     the same `rng` can differ from those of earlier versions; all other values are unchanged.
     NumPy's own ``Generator.gumbel`` gives the same distribution on the 2**-53 grid.
 
-    Derived in :doc:`/chapters/07-limits`.
+    Derived in :doc:`/chapters/08-limits`.
 
     Examples
     --------
@@ -177,7 +177,7 @@ def gumbel_max_sample(
     :func:`gumbel_noise`); and a gap beyond the float range becomes ``-inf``, a class of
     probability below ``exp(-1e308)``, which is never drawn.
 
-    Derived in :doc:`/chapters/07-limits`.
+    Derived in :doc:`/chapters/08-limits`.
 
     Examples
     --------
@@ -258,7 +258,7 @@ def gumbel_softmax(
     as ``[1e300, 1e300]`` was rounded away, and every sample was ``[0.5, 0.5]`` (with
     ``hard=True``, always class 0). A row holding NaN or ``+inf`` gives NaN, as softmax does.
 
-    Derived in :doc:`/chapters/07-limits`.
+    Derived in :doc:`/chapters/08-limits`.
 
     Examples
     --------
@@ -314,7 +314,7 @@ def sparsemax(logits: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
     costs :math:`O(C \log C)`. Unlike softmax, sparsemax is not invariant to scaling, only
     to adding a constant.
 
-    Derived in :doc:`/chapters/07-limits`.
+    Derived in :doc:`/chapters/08-limits`.
 
     Examples
     --------

@@ -19,8 +19,8 @@ Semantics (each filter keeps at least the most probable token, so a row is never
 When several are given they are applied together: a token is kept only if every filter keeps
 it, each computed on the same distribution ``softmax(z / T)``.
 
-Builds on the Gumbel-max trick of :doc:`/chapters/07-limits`; used in
-:doc:`/chapters/07b-attention` to sample from a small language model.
+Builds on the Gumbel-max trick of :doc:`/chapters/08-limits`; used in
+:doc:`/chapters/09-attention` to sample from a small language model.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def merge_normalisers(
     -----
     .. math:: (m, s) = \Bigl(\max(m_a, m_b),\; s_a e^{m_a - m} + s_b e^{m_b - m}\Bigr)
 
-    Derived in :doc:`/chapters/08-fast-softmax`.
+    Derived in :doc:`/chapters/10-fast-softmax`.
 
     Examples
     --------
@@ -114,7 +114,7 @@ def online_logsumexp(x: ArrayLike, *, block_size: int = 4096) -> NDArray[np.floa
     Each block contributes its own maximum and shifted sum, merged into the running pair with
     :func:`merge_normalisers`; the input is read once.
 
-    Derived in :doc:`/chapters/08-fast-softmax`.
+    Derived in :doc:`/chapters/10-fast-softmax`.
 
     Examples
     --------
@@ -167,7 +167,7 @@ def online_softmax(x: ArrayLike, *, block_size: int = 4096) -> NDArray[np.floati
     Pass one computes ``(m, s)`` online; pass two writes ``exp(x - m) / s``. The max-shifted
     formula needs three passes (maximum, sum, output).
 
-    Derived in :doc:`/chapters/08-fast-softmax`.
+    Derived in :doc:`/chapters/10-fast-softmax`.
 
     Examples
     --------
@@ -214,7 +214,7 @@ def blocked_attention(
     ValueError
         If the shapes do not match or `block_size` is invalid.
 
-    Derived in :doc:`/chapters/08-fast-softmax`.
+    Derived in :doc:`/chapters/10-fast-softmax`.
 
     Examples
     --------

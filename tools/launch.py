@@ -334,7 +334,7 @@ def _page(app, pagename, templatename, context, doctree):
     site = site_url(url)
     resolver = SphinxResolver(app, pagename, glue, site)
     editions = ["teacher", "public", "student"]
-    if re.match(r"chapters/\d\d[a-z]?-", pagename):  # numbered chapters (06b too)
+    if re.match(r"chapters/\d\d-", pagename):  # the numbered chapters
         editions.append("assignment")
     out = Path(app.outdir).parent / "notebooks"
     for edition in editions:

@@ -17,7 +17,7 @@ ALLOWED = {
     "06-frameworks.md": {
         "drops the examples whose target equals it": "defines ignore_index; no comparison",
     },
-    "08-fast-softmax.md": {
+    "10-fast-softmax.md": {
         "Three effects, each demonstrated": "announces the measurements of the section, "
         "the first two asserted after their paragraphs, the others in the library comparison",
     },

@@ -97,7 +97,7 @@ def test_the_leak_check_finds_solutions_in_teacher_material(tmp_path):
     code = [leak for leak in leaks if ": graded solution code of " in leak]
     assert {leak.split(": graded solution code of ")[1].split(":")[0] for leak in code} >= {
         "02-stable-softmax.md",
-        "06b-classifier.md",
+        "07-classifier.md",
     }
 
 
@@ -136,7 +136,7 @@ def test_leak_check_finds_the_graded_answer_in_check_logsumexps_docstring(tmp_pa
 
 
 def test_leak_check_sees_graded_code_under_other_names_and_layout(tmp_path):
-    text = (ROOT / "chapters" / "06b-classifier.md").read_text()
+    text = (ROOT / "chapters" / "07-classifier.md").read_text()
     (answer,) = course.graded_answers(text)
     statements = course.code_statements(answer) & course.graded_statements(ROOT / "chapters").keys()
     assert statements, "the classifier's graded solution has no distinctive statement"
@@ -166,8 +166,8 @@ def test_public_source_replaces_the_graded_solution_only(path):
 
 
 def test_answer_cells_name_the_exercise_by_its_number_on_the_site():
-    text = (ROOT / "chapters" / "06b-classifier.md").read_text()
-    numbers = course.exercise_numbers(text, course.chapter_numbers()["06b-classifier"])
+    text = (ROOT / "chapters" / "07-classifier.md").read_text()
+    numbers = course.exercise_numbers(text, course.chapter_numbers()["07-classifier"])
     stripped = course.strip_solutions(text, numbers=numbers)
     assert (
         "# Your answer to Exercise 7.1" in stripped

@@ -11,8 +11,7 @@ import pytest
 import test_site
 from test_site import SHOTS, SLIDERS, _expected, _figure_state
 
-# test_site.py's fixtures: the built site on 127.0.0.1, and a page opened in Chromium.
-server = test_site.server
+# The built site on 127.0.0.1 is conftest.py's server; a page opened in Chromium is test_site's.
 visit = test_site.visit
 
 pytestmark = pytest.mark.browser

@@ -194,8 +194,8 @@ def _grade(base: Path) -> dict:
             "wrong-axis": WRONG_AXIS_SOFTMAX,
         },
         "02-stable-softmax": {"log-of-softmax": LOG_OF_SOFTMAX},
-        "06b-classifier": {"correct": _reference("06b-classifier"), "no-penalty": NO_PENALTY_STEP},
-        "07b-attention": {"correct": _reference("07b-attention"), "minus-inf": MINUS_INF_FILL},
+        "07-classifier": {"correct": _reference("07-classifier"), "no-penalty": NO_PENALTY_STEP},
+        "09-attention": {"correct": _reference("09-attention"), "minus-inf": MINUS_INF_FILL},
     }
     for chapter, by_student in submissions.items():
         released = paths["release"] / chapter / f"{chapter}.ipynb"
@@ -318,23 +318,23 @@ def test_log_of_softmax_loses_the_stability_points_only(graded):
 
 
 def test_classifier_gradient_step_is_graded(graded):
-    # The classifier chapter (file 06b) is in the course, and its tests tell bugs apart:
+    # The classifier chapter (7) is in the course, and its tests tell bugs apart:
     # forgetting the penalty's gradient fails the comparison with the reference step (3
     # points) but still descends at this small penalty (2 points).
-    correct = scores(graded, "06b-classifier", "correct")
+    correct = scores(graded, "07-classifier", "correct")
     assert correct and all(score == top for score, top in correct.values()), correct
-    got = scores(graded, "06b-classifier", "no-penalty")
+    got = scores(graded, "07-classifier", "no-penalty")
     lost = {name for name, (score, top) in got.items() if score < top}
     assert lost == {"gradient-step-matches"}
     assert sum(score for score, _ in got.values()) == 2
 
 
 def test_attention_with_minus_inf_fill_loses_the_empty_row_points_only(graded):
-    # The attention chapter (file 07b): a plain softmax of -inf logits is right wherever a
+    # The attention chapter (9): a plain softmax of -inf logits is right wherever a
     # key is left, and NaN for a query with none; the hidden tests tell the two apart.
-    correct = scores(graded, "07b-attention", "correct")
+    correct = scores(graded, "09-attention", "correct")
     assert correct and all(score == top for score, top in correct.values()), correct
-    got = scores(graded, "07b-attention", "minus-inf")
+    got = scores(graded, "09-attention", "minus-inf")
     lost = {name for name, (score, top) in got.items() if score < top}
     assert lost == {"masked-attention-empty-rows"}
     assert sum(score for score, _ in got.values()) == 3
@@ -375,8 +375,8 @@ def test_feedback_is_plain_sentences_without_hidden_code_or_traceback(graded):
         ("naive", "01-softmax"),
         ("wrong-axis", "01-softmax"),
         ("log-of-softmax", "02-stable-softmax"),
-        ("no-penalty", "06b-classifier"),
-        ("minus-inf", "07b-attention"),
+        ("no-penalty", "07-classifier"),
+        ("minus-inf", "09-attention"),
     ]
     for student, chapter in cases:
         text = feedback(graded, chapter, student)
@@ -387,8 +387,8 @@ def test_feedback_is_plain_sentences_without_hidden_code_or_traceback(graded):
     empty = feedback(graded, "01-softmax", "empty")
     assert "your softmax is not written yet: it raised NotImplementedError for [1, 2, 3]." in empty
     assert "Not passed: small steps lower the loss." not in feedback(
-        graded, "06b-classifier", "no-penalty"
+        graded, "07-classifier", "no-penalty"
     )
     assert "Not passed: one step equals the reference step." in feedback(
-        graded, "06b-classifier", "no-penalty"
+        graded, "07-classifier", "no-penalty"
     )

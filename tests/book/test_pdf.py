@@ -140,7 +140,7 @@ def test_one_author_year_style_in_text_and_list():
     style = re.compile(r"^[^\d,]+(?: and [^\d,]+| et al\.)?, \d{4}$")
     assert all(style.match(label) for label in labels), labels
     assert sorted(_key(s) for s in site) == sorted(_key(label) for label in labels)
-    in_text = _html("chapters/07b-attention.html").get_text()
+    in_text = _html("chapters/09-attention.html").get_text()
     assert "Vaswani et al., 2017" in in_text and "Vaswani et al., 2017" in labels
 
 

@@ -21,7 +21,7 @@ ALLOWED = {
         },
         "two six-sided dice: 36 equally likely pairs, sums from 2 to 12, eleven values",
     ),
-    "07-limits.md": (
+    "08-limits.md": (
         {
             "(0.8, 0.6, 0.1)",
             "0.8, 1.4, 1.5",

@@ -59,6 +59,8 @@ def _check_n_bins(n_bins: object) -> int:
 def reliability_bins(probs: ArrayLike, labels: ArrayLike, *, n_bins: int = 15) -> ReliabilityBins:
     r"""Group predictions by confidence and compare confidence with accuracy in each group.
 
+    Derived in :doc:`/chapters/08-limits`.
+
     Parameters
     ----------
     probs : array_like, shape (N, C)
@@ -80,8 +82,6 @@ def reliability_bins(probs: ArrayLike, labels: ArrayLike, *, n_bins: int = 15) -
         If `probs` is not a 2-D array of probability rows with at least one example and one
         class, `labels` are not valid integer class indices of matching length (time deltas,
         floats and bools are not class indices), or `n_bins` is not a positive int.
-
-    Derived in :doc:`/chapters/08-limits`.
 
     Examples
     --------

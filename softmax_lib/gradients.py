@@ -288,6 +288,8 @@ def numerical_gradient(
 ) -> NDArray[np.float64]:
     r"""Estimate the gradient of a scalar function by central differences.
 
+    Derived in :doc:`/chapters/05-gradients`.
+
     Parameters
     ----------
     f : callable
@@ -310,8 +312,6 @@ def numerical_gradient(
         If `f` is not callable or does not return one real number (a Python or NumPy
         scalar, or a 0-d array), if `x` is not a real array, or if `eps` is not a finite
         number > 0.
-
-    Derived in :doc:`/chapters/05-gradients`.
 
     Examples
     --------

@@ -193,6 +193,8 @@ def blocked_attention(
     the block's scores, updates a running maximum and sum per query, rescales the running
     output, and adds the block's contribution (the FlashAttention recurrence, on the CPU).
 
+    Derived in :doc:`/chapters/10-fast-softmax`.
+
     Parameters
     ----------
     q : array_like, shape (n_q, d)
@@ -213,8 +215,6 @@ def blocked_attention(
     ------
     ValueError
         If the shapes do not match or `block_size` is invalid.
-
-    Derived in :doc:`/chapters/10-fast-softmax`.
 
     Examples
     --------

@@ -60,6 +60,8 @@ def _log_softmax_value_hint(out: np.ndarray) -> str:
 def check_softmax(fn: Callable, *, verbose: bool = True, strict: bool = False) -> CheckReport:
     r"""Check a softmax implementation along the last axis and explain any failure.
 
+    Derived in :doc:`/chapters/02-stable-softmax`.
+
     Parameters
     ----------
     fn : callable
@@ -78,8 +80,6 @@ def check_softmax(fn: Callable, *, verbose: bool = True, strict: bool = False) -
     ------
     TypeError
         If `fn` is not callable.
-
-    Derived in :doc:`/chapters/02-stable-softmax`.
 
     Examples
     --------
@@ -128,6 +128,8 @@ def check_softmax(fn: Callable, *, verbose: bool = True, strict: bool = False) -
 def check_log_softmax(fn: Callable, *, verbose: bool = True, strict: bool = False) -> CheckReport:
     r"""Check a log-softmax implementation along the last axis and explain any failure.
 
+    Derived in :doc:`/chapters/02-stable-softmax`.
+
     Parameters
     ----------
     fn : callable
@@ -146,8 +148,6 @@ def check_log_softmax(fn: Callable, *, verbose: bool = True, strict: bool = Fals
     ------
     TypeError
         If `fn` is not callable.
-
-    Derived in :doc:`/chapters/02-stable-softmax`.
 
     Examples
     --------
@@ -201,6 +201,8 @@ def check_log_softmax(fn: Callable, *, verbose: bool = True, strict: bool = Fals
 def check_logsumexp(fn: Callable, *, verbose: bool = True, strict: bool = False) -> CheckReport:
     r"""Check a log-sum-exp implementation along the last axis and explain any failure.
 
+    Derived in :doc:`/chapters/01-softmax`.
+
     Parameters
     ----------
     fn : callable
@@ -220,8 +222,6 @@ def check_logsumexp(fn: Callable, *, verbose: bool = True, strict: bool = False)
     ------
     TypeError
         If `fn` is not callable.
-
-    Derived in :doc:`/chapters/01-softmax`.
 
     Examples
     --------

@@ -39,7 +39,7 @@ class FloatFormat:
 
     @property
     def eps(self) -> float:
-        """Machine epsilon, the gap between 1 and the next larger number: ``2**(1 - p)``."""
+        """Machine epsilon, the gap between 1 and the next larger number, ``2**(1 - p)``."""
         return _pow2_times(1, 1 - self.precision)
 
     @property

@@ -671,9 +671,15 @@ cell it was given in.
 
 ## Set up once
 
-You need Python 3.11, 3.12 or 3.13 (from python.org, or your system's) and about 3 GB of disk.
-In this folder, create an environment and install what the notebooks use, then start
-JupyterLab (write 3.12 or 3.13 instead of 3.11 for another version).
+You need Python 3.11, 3.12 or 3.13 (not 3.14 or newer: TensorFlow has no builds for them yet)
+and about 5 GB of disk, on a 64-bit x86 Linux, a Mac with Apple silicon and macOS 14 or newer,
+or 64-bit x86 Windows. Check which Pythons you have: `python3 --version` (Linux, macOS;
+macOS's own `/usr/bin/python3` is too old: install 3.13 from python.org or Homebrew) or
+`py --list` (Windows). Below, write your version (`python3.13`, `py -3.13`) where the
+commands say 3.11.
+
+Unzip the bundle, open a terminal in the folder that holds this README (`cd` to it), create
+an environment there and install what the notebooks use, then start JupyterLab.
 
 Linux and macOS, in a terminal:
 
@@ -681,23 +687,29 @@ Linux and macOS, in a terminal:
     .venv/bin/python -m pip install -r requirements.txt
     .venv/bin/python -m jupyter lab
 
-Windows, in PowerShell or the Command Prompt:
+(On Debian and Ubuntu, `sudo apt install python3.11-venv` first if the first line says
+ensurepip is not available.)
+
+Windows, in PowerShell or the Command Prompt. Unzip to a short path such as `C:\\softmax`:
+PyTorch and TensorFlow have long file names, and Windows refuses paths over 260 characters
+unless "long paths" are enabled (an option at the end of python.org's installer).
 
     py -3.11 -m venv .venv
     .venv\\Scripts\\python -m pip install -r requirements.txt
     .venv\\Scripts\\python -m jupyter lab
 
-To use the `nbgrader` commands below, first activate the environment in your terminal:
-`source .venv/bin/activate` (Linux, macOS) or `.venv\\Scripts\\activate` (Windows).
+Nothing needs activating: the commands call the environment's Python directly. Next time,
+run only the last line; stop JupyterLab with Ctrl+C in its terminal.
 
 `requirements.txt` installs the book's versions of NumPy, SciPy, PyTorch, TensorFlow, JAX
 and the rest, JupyterLab, nbgrader (for handing in through your course's server, below) and
 the book's helper library `softmax_lib` from this folder. On Linux it takes PyTorch's CPU
 build from PyTorch's own index (the default Linux build brings several GB of GPU libraries
-you do not need). PyTorch needs macOS 14 or later on a Mac with Apple silicon. On a Mac with
-an Intel processor, PyTorch, TensorFlow, JAX and numba publish no current versions, so they
-are not installed: the first chapter runs, the cells that use them fail at their `import`;
-open those chapters with the Binder or Colab button on their page in the book instead.
+you do not need). On a Mac with an Intel processor (or a Python running under Rosetta),
+PyTorch, TensorFlow, JAX and numba publish no current versions, so they are not installed:
+the first chapter runs, and the others stop where they first import one of them. Work on
+those chapters where your teacher says (a course JupyterHub, or your notebook uploaded to
+Colab): the book's Binder and Colab buttons open the book's own pages, not your assignment.
 
 ## Work
 
@@ -720,14 +732,17 @@ Your teacher says which way:
 
 - **A learning platform** (Moodle, Canvas, a shared drive): upload the notebook under its
   own name, for example `01-softmax.ipynb`. Your feedback comes back the same way.
-- **The course's nbgrader exchange** (a shared machine or JupyterHub): your teacher gives you
-  the course id and the exchange directory. In the folder where you work, fetch the
-  assignment, work on it there, submit it, and later fetch your feedback (it lands in
+- **The course's nbgrader exchange** (a shared Linux or macOS machine, or JupyterHub;
+  nbgrader's exchange does not run on Windows): your teacher gives you the course id `<id>`
+  and the exchange directory `<dir>`. In the folder where you work, fetch the assignment,
+  work on it there, submit it, and later fetch your feedback (it lands in
   `<chapter>/feedback/`):
 
-      nbgrader fetch_assignment <chapter> --course <course id> --Exchange.root=<exchange>
-      nbgrader submit <chapter> --course <course id> --Exchange.root=<exchange>
-      nbgrader fetch_feedback <chapter> --course <course id> --Exchange.root=<exchange>
+      .venv/bin/python -m nbgrader fetch_assignment <chapter> --course <id> --Exchange.root=<dir>
+      .venv/bin/python -m nbgrader submit <chapter> --course <id> --Exchange.root=<dir>
+      .venv/bin/python -m nbgrader fetch_feedback <chapter> --course <id> --Exchange.root=<dir>
+
+  (On a JupyterHub whose environment has nbgrader, plain `nbgrader ...` in its terminal.)
 
 The feedback page shows, for each hidden test, what it checked and, if it failed, why.
 """
@@ -760,8 +775,9 @@ does not keep it: run `chmod -R go-rwx source gradebook.db` after you unzip).
 
 ## Set up once
 
-Use the book's environment (`make lab` in the repository), or in this directory (Linux,
-macOS; on Windows `py -3.11 -m venv .venv` and `.venv\\Scripts\\python`):
+Use the book's environment (`make lab` in the repository), or in this directory, on Linux
+or macOS (nbgrader's exchange, used below, does not run on Windows; grading work collected
+by hand does, with `py -3.11 -m venv .venv` and `.venv\\Scripts\\python -m nbgrader ...`):
 
     python3.11 -m venv .venv
     .venv/bin/python -m pip install -r requirements.txt
@@ -769,7 +785,7 @@ macOS; on Windows `py -3.11 -m venv .venv` and `.venv\\Scripts\\python`):
 (`requirements.txt` is the students' file: the book's versions of what the notebooks and the
 hidden tests import, nbgrader, the CPU build of PyTorch and the book's library `softmax_lib`;
 its comments say what differs on macOS.) Run the `nbgrader` commands below with that
-environment active (`source .venv/bin/activate`, on Windows `.venv\\Scripts\\activate`).
+environment active (`source .venv/bin/activate`).
 
 The notebooks link to the book's pages at {site_url}.{site_note}
 

@@ -1,10 +1,12 @@
 """Helpers shared by the tests (test files import from here, never from conftest).
 
-The mpmath oracles, the skip-or-fail rule for missing prerequisites, and Chromium.
+The mpmath oracles, the skip-or-fail rule for missing prerequisites (and for missing
+frameworks, the oracles of tests/lib/test_against_*.py), and Chromium.
 """
 
 import ast
 import builtins
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -12,16 +14,43 @@ from pathlib import Path
 import mpmath
 import numpy as np
 import pytest
-import scipy.stats
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 
 
-def unavailable(reason: str) -> None:
-    """Skip a test whose prerequisite is missing, loudly; under CI, fail instead of skipping."""
+def unavailable(reason: str, *, whole_module: bool = False) -> None:
+    """Skip a test whose prerequisite is missing, loudly; under CI, fail instead of skipping.
+
+    With `whole_module`, called while a test module is imported, the skip covers the module;
+    the failure under CI is then an error collecting it, which stops the run.
+    """
+    __tracebackhide__ = True  # report the caller's line
     if os.environ.get("CI"):
         pytest.fail(f"cannot run in CI: {reason}")
-    pytest.skip(f"SKIPPED, NOT PASSED: {reason}")
+    pytest.skip(f"SKIPPED, NOT PASSED: {reason}", allow_module_level=whole_module)
+
+
+def framework(name: str):
+    """Import and return the framework `name` that a test module uses as its oracle.
+
+    Call it at the top of the module (``torch = framework("torch")``). If the framework is not
+    installed, the whole module is skipped with a loud reason, or fails under CI (the rule of
+    `unavailable`). A framework that is installed but fails to import (a module it needs is
+    missing, or any other error) is an error, not a skip.
+    """
+    __tracebackhide__ = True  # report the line of the test module that needs the framework
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        # error.name is the module not found: `name` itself or a package above it, not one of
+        # the framework's own dependencies.
+        if error.name is None or not (name == error.name or name.startswith(error.name + ".")):
+            raise
+        unavailable(
+            f"{name} is not installed, so its oracle tests did not run "
+            "(it is pinned in requirements.txt)",
+            whole_module=True,
+        )
 
 
 def launch_chromium(playwright):
@@ -69,6 +98,52 @@ def mp_signed_lse_naive(a, b, dps=400):
         return mpmath.log(abs(s)), float(mpmath.sign(s))
 
 
+# Inputs shared by a library test and the oracle test of the same function.
+
+
+def masked_rows():
+    """Logits and a `where` mask with a fully masked row, an unmasked one and a single entry.
+
+    (tests/lib/test_where.py and its JAX oracle in test_against_jax.py.)
+    """
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 30, (6, 9))
+    mask = rng.random((6, 9)) < 0.6
+    mask[0] = False  # a fully masked row
+    mask[1] = True  # nothing masked
+    mask[2, :] = False
+    mask[2, 4] = True  # one entry left
+    return x, mask
+
+
+# logsumexp(a, b=b, return_sign=True) on special values (test_weighted_logsumexp.py, and
+# JAX's in test_against_jax.py).
+SIGNED_LSE_SPECIAL_VALUES = [
+    # (a, b, our value, our sign): the formula in the extended reals
+    ([np.inf, 1.0], [1.0, 1.0], np.inf, 1.0),
+    ([np.inf, 1.0], [-1.0, 1.0], np.inf, -1.0),
+    ([np.inf, np.inf], [1.0, -1.0], np.nan, np.nan),  # inf - inf
+    ([np.nan, 1.0], [1.0, 1.0], np.nan, np.nan),
+    ([1.0, 2.0], [np.nan, 1.0], np.nan, np.nan),
+    ([-np.inf, 1.0], [np.inf, 1.0], np.nan, np.nan),  # inf * exp(-inf) = inf * 0
+    ([-np.inf, -np.inf], [1.0, 1.0], -np.inf, 0.0),  # an empty sum
+    ([5.0, 1.0], [0.0, 0.0], -np.inf, 0.0),
+]
+
+
+def digits_sample():
+    """400 of scikit-learn's digits, with features scaled to [0, 1].
+
+    (tests/lib/test_classifier.py and the PyTorch oracle of the fit in test_against_torch.py.)
+    """
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    rng = np.random.default_rng(0)
+    keep = rng.permutation(len(y))[:400]
+    return X[keep] / 16.0, y[keep]
+
+
 # The samplers' oracle and test (tests/lib/test_sampling.py and test_relatives.py).
 
 
@@ -107,6 +182,8 @@ def assert_draws_follow(draws, probs, alpha=1e-3):
     assert expected[cells].min() >= 5  # the chi-square approximation holds: a test design check
     if cells.sum() == 1:
         return
+    import scipy.stats  # here, so that helpers imports without SciPy (framework("scipy"))
+
     test = scipy.stats.chisquare(counts[cells], expected[cells] * n / expected[cells].sum())
     assert test.pvalue > alpha, (counts / n, probs)
 

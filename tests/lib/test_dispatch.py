@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -245,14 +246,22 @@ def without_root_rights():
 def run_child(command, **options):
     """Run `command` without root's rights over file permissions (see `without_root_rights`)."""
     try:
-        return subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            preexec_fn=without_root_rights(),
-            timeout=600,
-            **options,
-        )
+        with warnings.catch_warnings():
+            # A preexec_fn makes subprocess fork, and once JAX has run in this process (the
+            # oracle tests in test_against_jax.py run earlier), JAX warns at every fork that
+            # its threads may deadlock the child. The child only calls prctl before it
+            # executes Python afresh, so that warning, and only that one, is ignored here.
+            warnings.filterwarnings(
+                "ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning
+            )
+            return subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                preexec_fn=without_root_rights(),
+                timeout=600,
+                **options,
+            )
     except subprocess.SubprocessError as error:  # prctl refused: root rights cannot be dropped
         pytest.skip(f"cannot run a process without root's rights here: {error}")
 

@@ -55,6 +55,7 @@ BOOK_FILES = [
     "requirements.txt",
     "binder/runtime.txt",
     "tools/__init__.py",
+    "tools/accessibility.py",
     "tools/apilinks.py",
     "tools/citations.py",
     "tools/course.py",

@@ -221,6 +221,22 @@ def test_the_conventions_the_reference_states_hold():
 
     with pytest.raises(ValueError, match="finite"):
         online_softmax([inf, 0.0])
+    # Arrays: at least one dimension, except the element-wise functions; no masked arrays.
+    with pytest.raises(ValueError, match="dimension"):
+        sl.softmax(3.0)
+    assert float(sl.sigmoid(0.0)) == 0.5
+    with pytest.raises(TypeError):
+        sl.softmax(np.ma.masked_array([1.0, 2.0], mask=[False, True]))
+    assert sl.softmax(np.longdouble([1.0, 2.0])).dtype == np.longdouble
+    # Special values, per row; fully masked rows; nll_loss reads the target's entry only.
+    for row in ([nan, 0.0], [inf, 0.0], [-inf, -inf]):
+        assert np.isnan(sl.log_softmax(row)).all(), row
+    assert np.isnan(sl.logsumexp([nan, 0.0]))
+    masked = [[False, False]]
+    assert sl.softmax([[1.0, 2.0]], where=masked).tolist() == [[0.0, 0.0]]
+    assert sl.log_softmax([[1.0, 2.0]], where=masked).tolist() == [[-inf, -inf]]
+    assert sl.logsumexp([[1.0, 2.0]], where=masked).tolist() == [-inf]
+    assert float(sl.nll_loss([[nan, -2.0]], [1])) == 2.0
 
 
 # -------------------------------------------------------------------- the built pages

@@ -28,7 +28,7 @@ def browser():
         chromium.close()
 
 
-SITE = Path(__file__).resolve().parents[2] / "_build" / "html"
+SITE = Path(__file__).resolve().parents[1] / "_build" / "html"
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

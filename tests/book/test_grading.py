@@ -172,7 +172,7 @@ def graded():
     """Grade typical submissions of four chapters as a normal user; yield the paths."""
     import nbgrader  # noqa: F401  (required: requirements-dev.txt)
 
-    if not list(course.ASSIGNMENT_SOURCES.glob("0*.ipynb")):
+    if not list(course.ASSIGNMENT_SOURCES.glob("[0-9][0-9]-*.ipynb")):
         unavailable("no assignment sources in _build/notebooks (run make book)")
     # Not under pytest's own temporary root: any pytest run closes that to other users.
     base = Path(tempfile.mkdtemp(prefix="softmax-grading-"))

@@ -407,7 +407,7 @@ def built_notebooks():
 @pytest.mark.built
 def test_every_page_and_edition_was_rendered():
     _built()
-    numbered = sorted(p.stem for p in (ROOT / "chapters").glob("0*.md"))
+    numbered = sorted(p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]-*.md"))
     for edition in notebooks.EDITIONS:
         stems = {p.stem for p in (BUILT / edition / "chapters").glob("*.ipynb")}
         assert set(numbered) <= stems, edition
@@ -442,7 +442,7 @@ def test_glued_numbers_in_the_notebooks_match_a_fresh_computation():
 @pytest.mark.built
 def test_editions_differ_exactly_in_their_solutions():
     _built()
-    for chapter in sorted((BUILT / "teacher" / "chapters").glob("0*.ipynb")):
+    for chapter in sorted((BUILT / "teacher" / "chapters").glob("[0-9][0-9]-*.ipynb")):
         teacher = json.loads(chapter.read_text())
         student = json.loads((BUILT / "student" / "chapters" / chapter.name).read_text())
         exercises = [c for c in teacher["cells"] if c["metadata"].get("exercise")]
@@ -480,7 +480,7 @@ def test_public_site_its_downloads_and_notebooks_hold_no_graded_solution():
     public = [site / "chapters", site / "_sources", BUILT / "public"]
     assert course.find_leaks(ROOT / "chapters", public, graded_only=True) == []
     # The check can fail: the teacher notebooks hold every chapter's graded solution.
-    numbered = {p.stem for p in (ROOT / "chapters").glob("0*.md")}
+    numbered = {p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]-*.md")}
     leaks = course.find_leaks(ROOT / "chapters", [BUILT / "teacher"], graded_only=True)
     assert {Path(leak.split(":")[0]).stem for leak in leaks} == numbered
     for stem in sorted(numbered):
@@ -578,7 +578,7 @@ def test_repr_noise_detector_can_fail():
 def test_outputs_are_free_of_repr_noise():
     _built()
     found = []
-    for chapter in sorted((BUILT / "teacher" / "chapters").glob("0*.ipynb")):
+    for chapter in sorted((BUILT / "teacher" / "chapters").glob("[0-9][0-9]-*.ipynb")):
         cells = json.loads(chapter.read_text())["cells"]
         outputs = [out for cell in cells for out in cell.get("outputs", [])]
         assert outputs, chapter.name  # the rendered notebooks carry their outputs

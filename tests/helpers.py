@@ -1,14 +1,18 @@
 """Helpers shared by the tests (test files import from here, never from conftest).
 
 The mpmath oracles, the skip-or-fail rule for missing prerequisites (and for missing
-frameworks, the oracles of tests/lib/test_against_*.py), and Chromium.
+frameworks, the oracles of tests/lib/test_against_*.py), Chromium, and the built site served.
 """
 
 import ast
 import builtins
+import contextlib
+import functools
+import http.server
 import importlib
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import mpmath
@@ -208,3 +212,32 @@ def cell_names(source):
         elif isinstance(node, ast.ExceptHandler) and node.name:
             defined.add(node.name)
     return defined, used - set(dir(builtins))
+
+
+SITE = Path(__file__).resolve().parents[1] / "_build" / "html"
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files without logging each request."""
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve_site(handler=QuietHandler, site: Path = SITE):
+    """Serve the built site on 127.0.0.1 with `handler`; yield its base URL."""
+    if not (site / "index.html").exists():
+        unavailable(f"no built site in {site} (run make book)")
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(site))
+    )
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

@@ -15,19 +15,14 @@ Timing, ``renderTime``), from the start of navigation. The numbers are printed (
 Marked ``browser``.
 """
 
-import functools
 import gzip
 import http.server
 import io
-import threading
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from helpers import unavailable
-
-ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "_build" / "html"
+from helpers import serve_site
 
 pytestmark = pytest.mark.browser
 
@@ -74,17 +69,8 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def gzip_server():
-    if not (SITE / "index.html").exists():
-        unavailable("no built site in _build/html (run make book)")
-    handler = functools.partial(GzipHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serve_site(GzipHandler) as url:
+        yield url
 
 
 # Runs before any of the page's own scripts: marks the first paragraph of the article for

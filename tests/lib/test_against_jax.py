@@ -68,9 +68,7 @@ def test_where_is_a_weight_of_zero_as_in_jax():
     keep = rng.random((50, 7)) < 0.6
     keep[0] = False  # nothing left: -inf, sign 0
     ours = logsumexp(a, b=b, where=keep, return_sign=True)
-    np.testing.assert_array_equal(
-        ours[0], logsumexp(a, b=np.where(keep, b, 0.0), return_sign=True)[0]
-    )
+    # (That ours equals a weight of zero is test_weighted_logsumexp's framework-free test.)
     theirs = _jax(a, b, axis=-1, where=jnp.asarray(keep))
     np.testing.assert_array_equal(ours[1], theirs[1])
     finite = np.isfinite(theirs[0])

@@ -18,11 +18,14 @@ The top level holds the numerically careful core; submodules hold the rest:
 * :mod:`softmax_lib.streaming`: the online normaliser, blockwise softmax and attention.
 * :mod:`softmax_lib.checks`: self-checks for students' own implementations.
 * :mod:`softmax_lib.interactive`: figures with a slider for the book's pages (needs Plotly).
+* :mod:`softmax_lib.book`: the set-up every chapter shares (print and figure style, glue of
+  plain floats, Markdown tables).
 * :mod:`softmax_lib.symbolic` (imports SymPy; not imported here): the symbolic objects the
   book's derivations are proved with.
 """
 
 from softmax_lib import (
+    book,
     calibration,
     checks,
     classifier,
@@ -43,6 +46,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "book",
     "calibration",
     "checks",
     "classifier",

@@ -153,10 +153,16 @@ from softmax_lib._validation.values import (
     check_real_result as check_real_result,
 )
 from softmax_lib._validation.values import (
+    check_real_value as check_real_value,
+)
+from softmax_lib._validation.values import (
     check_reference_digits as check_reference_digits,
 )
 from softmax_lib._validation.values import (
     check_regularisation as check_regularisation,
+)
+from softmax_lib._validation.values import (
+    check_rows as check_rows,
 )
 from softmax_lib._validation.values import (
     check_shape as check_shape,

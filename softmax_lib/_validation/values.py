@@ -121,6 +121,17 @@ def check_real_result(value: object, name: str) -> float:
     raise TypeError(f"`{name}` must return a real number; got {value!r}.")
 
 
+def check_real_value(value: object, name: str) -> float:
+    """Return `value` as a float if it is one real number (or a 0-d array of one)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # NumPy's 0-d results
+        inner = value.item() if value.dtype == object else value  # an mpmath number, say
+        if is_real(inner) or (value.dtype.kind in "fiu"):
+            return float(inner)
+    if is_real(value):
+        return float(value)
+    raise TypeError(f"`{name}` must be a real number; got {value!r}.")
+
+
 def check_known_names(names: tuple, known: list, name: str) -> None:
     """Raise ValueError unless every entry of `names` is in `known`."""
     unknown = [n for n in names if n not in known]
@@ -247,6 +258,23 @@ def check_str(value: object, name: str, what: str = "") -> str:
     if not isinstance(value, str):
         raise TypeError(f"`{name}` must be a str{what}; got {value!r}.")
     return value
+
+
+def check_rows(rows: object, width: int, name: str) -> list:
+    """Return `rows` as a list of sequences of length `width`, else raise Type/ValueError."""
+    if isinstance(rows, str) or not isinstance(rows, Sequence | np.ndarray):
+        raise TypeError(f"`{name}` must be a sequence of rows; got {rows!r}.")
+    checked = []
+    for row in rows:
+        if isinstance(row, str) or not isinstance(row, Sequence | np.ndarray):
+            raise TypeError(f"`{name}` must hold sequences (one per row); got {row!r} in it.")
+        if len(row) != width:
+            raise ValueError(
+                f"`{name}` must hold rows of {width} cells, as many as the header; "
+                f"got one of {len(row)}."
+            )
+        checked.append(row)
+    return checked
 
 
 def check_str_sequence(value: object, name: str) -> None:

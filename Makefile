@@ -60,7 +60,7 @@ cache-guard:
 	  rm -rf _build; mkdir -p _build; echo "$(CACHE_KEY)" > _build/.cache-key; fi
 
 book: $(STAMP) cache-guard
-	@$(BIN)/python -c "from softmax_lib._dispatch import warm; print(f'softmax_lib: kernels ready in {warm():.1f} s')"
+	@$(BIN)/python -c "from softmax_lib.kernels import warm; print(f'softmax_lib: kernels ready in {warm():.1f} s')"
 	@all=""; if [ "$$(cat _build/.render-key 2>/dev/null)" != "$(RENDER_KEY)" ]; then all="--all"; fi; \
 	  echo "$(BIN)/jupyter-book build . -W -n --keep-going $$all"; \
 	  $(BIN)/jupyter-book build . -W -n --keep-going $$all

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.special as sp
 
 import softmax_lib as sl
-from softmax_lib._dispatch import numpy_path, on_threads
+from softmax_lib.kernels import numpy_path, on_threads
 
 FUNCTIONS = ("softmax", "log_softmax", "logsumexp", "cross_entropy")
 
@@ -26,7 +26,7 @@ def _softmax_lib():
 
 
 def _softmax_lib_within(context):
-    """softmax_lib with every call made inside ``context()`` (a setting of _dispatch's)."""
+    """softmax_lib with every call made inside ``context()`` (a block of softmax_lib.kernels)."""
 
     def within(fn):
         def run(x, t):

@@ -26,7 +26,7 @@ import tracemalloc
 import numpy as np
 from frameworks import available
 
-from softmax_lib._dispatch import threads
+from softmax_lib.kernels import threads
 
 SHAPES = [(64, 1000), (4096, 1000), (8, 50257), (1, 1_000_000), (256, 32)]
 FUNCTIONS = ("softmax", "log_softmax", "logsumexp", "cross_entropy")
@@ -161,7 +161,7 @@ def first_call():
     import subprocess
     import sys
 
-    code = "from softmax_lib._dispatch import warm; print(warm())"
+    code = "from softmax_lib.kernels import warm; print(warm())"
     print("\nfirst call of the fused kernels (all eight, float32 and float64):")
     for label, env in (
         ("compiled (no cache)", {"SOFTMAX_LIB_NUMBA_CACHE": "0"}),

@@ -16,6 +16,8 @@ The top level holds the numerically careful core; submodules hold the rest:
 * :mod:`softmax_lib.relatives`: Gumbel-max sampling, Gumbel-softmax and sparsemax.
 * :mod:`softmax_lib.sampling`: next-token sampling with temperature, top-k, top-p and min-p.
 * :mod:`softmax_lib.streaming`: the online normaliser, blockwise softmax and attention.
+* :mod:`softmax_lib.kernels`: the switches of the fused kernels (on or off, threads,
+  warm-up), for comparing the compiled and the NumPy path.
 * :mod:`softmax_lib.checks`: self-checks for students' own implementations.
 * :mod:`softmax_lib.interactive`: figures with a slider for the book's pages (needs Plotly).
 * :mod:`softmax_lib.book`: the set-up every chapter shares (print and figure style, glue of
@@ -32,6 +34,7 @@ from softmax_lib import (
     gradients,
     information,
     interactive,
+    kernels,
     losses,
     relatives,
     sampling,
@@ -55,6 +58,7 @@ __all__ = [
     "hardmax",
     "information",
     "interactive",
+    "kernels",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",

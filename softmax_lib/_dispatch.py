@@ -3,11 +3,15 @@
 The fused kernels (:mod:`softmax_lib._fused`, compiled with numba) take float32 and float64
 input without a temperature (a mask becomes logits of ``-inf``); everything else, and every
 row whose maximum is not finite or which holds NaN, goes through the NumPy path in
-:mod:`softmax_lib.core`, which owns the special-value policy. Both paths meet the same
-accuracy bounds (tested side by side).
+:mod:`softmax_lib._normaliser`, which owns the special-value policy. Both paths meet the same
+accuracy bounds (tested side by side). One :class:`Route` per function says how its kernel's
+output is shaped, which NumPy function redoes the rows the kernel leaves, and which rows
+beyond those it redoes; :func:`compute` takes the input as the public function prepared it
+(checked once) and chooses the path.
 
 Set the environment variable ``SOFTMAX_LIB_NUMBA=0`` to use the NumPy path everywhere; it is
-also used when numba is not installed (browser Python, a minimal install). The blocks
+also used when numba is not installed (browser Python, a minimal install). The public
+switches are in :mod:`softmax_lib.kernels`. The blocks
 ``with numpy_path():`` and ``with on_threads(n):`` change the setting for the code inside
 them only: they set a context variable, which belongs to the thread (or asyncio task) that
 opens the block, so other threads keep their own setting and nothing outlives the block.
@@ -28,10 +32,12 @@ import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
-from softmax_lib._validation import Axis, check_positive_int, check_where, prepare
+from softmax_lib._normaliser import numpy_log_softmax, numpy_logsumexp, numpy_softmax
+from softmax_lib._validation import Prepared, check_positive_int, prepared_rows
 
 PARALLEL_MIN = 1 << 17  # elements; smaller inputs are not worth handing to threads
 SEGMENT = 1 << 16  # longer rows are computed in segments of this many elements
@@ -58,7 +64,15 @@ def kernels():
     :func:`numpy_path` block of the calling thread. Warns (once) when numba cannot cache
     the compiled kernels on disk.
     """
-    if _numpy_path.get() or os.environ.get("SOFTMAX_LIB_NUMBA", "1") == "0":
+    return None if _numpy_path.get() else installed()
+
+
+def installed():
+    """Return the module of fused kernels, or None if numba is missing or SOFTMAX_LIB_NUMBA=0.
+
+    As :func:`kernels`, whatever the blocks of the calling thread.
+    """
+    if os.environ.get("SOFTMAX_LIB_NUMBA", "1") == "0":
         return None
     if not _loaded:
         with _lock:
@@ -317,30 +331,56 @@ def _segmented_row(module, kind, row, out, parts):
     return m, log_s
 
 
-def fused(kind: str, x, axis: Axis, numpy_path: Callable[[np.ndarray], np.ndarray], where=None):
-    """`kind` of `x` along `axis` by the fused kernel, or None where the kernel does not apply.
+@dataclass(frozen=True)
+class Route:
+    """How one function is computed: by which kernel, into what shape, redone how."""
 
-    `kind` is ``"softmax"``, ``"log_softmax"`` or ``"logsumexp"``; rows the kernel flags are
-    recomputed by ``numpy_path(rows)`` (along the last axis). For ``"logsumexp"`` the result
-    keeps the reduced axes (length 1) and comes with them: ``(out, axes)``. A mask `where`
-    makes masked entries logits of ``-inf``, and a row with nothing left gives zeros
-    (softmax) or ``-inf``, as on the NumPy path.
+    kind: str  # the kernel: "softmax", "log_softmax" or "logsumexp" (read by _run, _segmented)
+    reduces: bool  # one value per row (the reduced axes kept, length 1), else one per entry
+    numpy: Callable[[Prepared, float], np.ndarray]  # the NumPy path: (input, temperature)
+    nothing_left: float  # the value of a row whose every entry is masked
+    redo: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None  # (out, maxima) -> rows
+
+
+def _cancelled(out: np.ndarray, maxima: np.ndarray) -> np.ndarray:
+    """Rows where m + log(s) cancels (m < 0, the result small beside it): NumPy refines them."""
+    with np.errstate(invalid="ignore"):
+        return (maxima < 0) & (np.abs(out) < 0.5 * np.abs(maxima))
+
+
+SOFTMAX = Route("softmax", False, numpy_softmax, 0.0)
+LOG_SOFTMAX = Route("log_softmax", False, numpy_log_softmax, -np.inf)
+LOGSUMEXP = Route("logsumexp", True, numpy_logsumexp, -np.inf, _cancelled)
+
+
+def compute(route: Route, p: Prepared, temperature: float = 1.0) -> np.ndarray:
+    """`route`'s function of the prepared input `p`: by the kernels where they apply, else NumPy.
+
+    A reduction keeps the reduced axes (length 1). `p` is used as it is, not checked again.
+    """
+    done = fused(route, p) if temperature == 1.0 else None
+    return done if done is not None else route.numpy(p, temperature)
+
+
+def fused(route: Route, p: Prepared):
+    """`route`'s function of `p` by the fused kernel, or None where the kernel does not apply.
+
+    The kernels take float32 and float64 input; the rows they flag are recomputed by
+    ``route.numpy`` (along the last axis). A reduction keeps the reduced axes (length 1).
+    A mask makes masked entries logits of ``-inf``, and a row with nothing left gives
+    ``route.nothing_left``, as on the NumPy path.
     """
     module = kernels()
-    if module is None:
+    if module is None or p.empty or p.arr.dtype not in (np.float32, np.float64):
         return None
-    p = prepare(x, axis, widen=False)
-    if p.empty or p.arr.dtype not in (np.float32, np.float64):
-        return None
-    arr, nothing_left = p.arr, None
-    if where is not None:
-        mask = check_where(where, arr.shape)
-        arr = np.where(mask, arr, -np.inf).astype(arr.dtype, copy=False)
-        nothing_left = ~np.any(mask, axis=p.axes, keepdims=True)
+    arr, nothing_left, kind = p.arr, None, route.kind
+    if p.mask is not None:
+        arr = np.where(p.mask, arr, -np.inf).astype(arr.dtype, copy=False)
+        nothing_left = ~np.any(p.mask, axis=p.axes, keepdims=True)
     rows, moved_shape = as_rows(arr, p.axes)
     rows.flags.writeable = False  # our own view or copy, which the kernels only read
     bad = np.zeros(rows.shape[0], dtype=bool)
-    if kind == "logsumexp":
+    if route.reduces:
         out, maxima = np.empty(rows.shape[0], dtype=rows.dtype), np.empty(rows.shape[0])
     else:
         out, maxima = np.empty_like(rows), None
@@ -352,23 +392,20 @@ def fused(kind: str, x, axis: Axis, numpy_path: Callable[[np.ndarray], np.ndarra
             rows.shape[0],
             rows.size,
         )
-    if kind == "logsumexp":
-        # Where m + log(s) cancels (m < 0, result small beside it), the NumPy path refines.
-        with np.errstate(invalid="ignore"):
-            bad |= (maxima < 0) & (np.abs(out) < 0.5 * np.abs(maxima))
+    if route.redo is not None:
+        bad |= route.redo(out, maxima)
     if bad.any():
-        out[bad] = numpy_path(rows[bad])
-    if kind == "logsumexp":
-        kept = tuple(1 if i in p.axes else n for i, n in enumerate(arr.shape))
-        out = out.reshape(kept)
+        out[bad] = route.numpy(prepared_rows(rows[bad]), 1.0).reshape(out[bad].shape)
+    if route.reduces:
+        out = out.reshape(tuple(1 if i in p.axes else n for i, n in enumerate(arr.shape)))
     else:
         last = tuple(range(arr.ndim - len(p.axes), arr.ndim))
         out = out.reshape(moved_shape)
         if p.axes != last:
             out = np.moveaxis(out, last, p.axes)
     if nothing_left is not None and nothing_left.any():
-        out = np.where(nothing_left, 0.0 if kind == "softmax" else -np.inf, out).astype(out.dtype)
-    return (out, p.axes) if kind == "logsumexp" else out
+        out = np.where(nothing_left, route.nothing_left, out).astype(out.dtype)
+    return out
 
 
 def cross_entropy_rows(x: np.ndarray, target: np.ndarray) -> np.ndarray | None:

@@ -1,8 +1,10 @@
-"""The computation softmax, log-softmax and log-sum-exp share: the normaliser of a row.
+"""The NumPy path of softmax, log-softmax and log-sum-exp, and the normaliser they share.
 
 Shift by the maximum, recover the rounding error of that shift exactly (TwoSum), exponentiate,
 and keep the maximal terms apart from the tail so that ``log1p`` sees the tail at full
-precision; masks (``where=``) enter here as logits of ``-inf``. Used by :mod:`softmax_lib.core`.
+precision; masks (``where=``) enter here as logits of ``-inf``. :mod:`softmax_lib._dispatch`
+sends here what the fused kernels do not compute; each function takes its input prepared
+(checked) once by the public function.
 
 The sums run along the reduced axes in memory order (:func:`reduced_axes_innermost`), so
 that NumPy sums them pairwise whatever the axis and the layout of the input.
@@ -13,9 +15,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import ArrayLike
 
-from softmax_lib._validation import Prepared, check_where
+from softmax_lib._extended import refine_near_zero
+from softmax_lib._validation import WIDENED, Prepared
 
 
 def unpack(p: Prepared) -> tuple[np.ndarray, np.ndarray, tuple[int, ...], bool]:
@@ -34,18 +36,75 @@ class Normaliser(NamedTuple):
     log_s: np.ndarray  # log(s), from the tail with log1p
 
 
-def apply_where(work: np.ndarray, where: ArrayLike | None, axes: tuple[int, ...]):
+def apply_where(work: np.ndarray, mask: np.ndarray | None, axes: tuple[int, ...]):
     """Give masked-out entries the logit -inf; return it and where a whole row is masked.
 
-    Masked entries then take no part in any sum or maximum (a NaN there is ignored too), and
-    get probability exactly 0 and log-probability -inf. Returns ``(work, None)`` when
-    `where` is None.
+    `mask` is checked and broadcast already (:attr:`Prepared.mask`). Masked entries then take
+    no part in any sum or maximum (a NaN there is ignored too), and get probability exactly
+    0 and log-probability -inf. Returns ``(work, None)`` when `mask` is None.
     """
-    if where is None:
+    if mask is None:
         return work, None
-    mask = check_where(where, work.shape)
     nothing_left = ~np.any(mask, axis=axes, keepdims=True)
     return np.where(mask, work, -np.inf).astype(work.dtype, copy=False), nothing_left
+
+
+def _widened(p: Prepared) -> np.ndarray:
+    """Return the working array: float16 and float32 in float64, other dtypes as they are."""
+    return p.work.astype(np.float64) if p.work.dtype in WIDENED else p.work
+
+
+def numpy_logsumexp(p: Prepared, temperature: float = 1.0) -> np.ndarray:
+    """Log-sum-exp of `p` along its axes on the NumPy path, the axes kept (length 1)."""
+    arr, axes = p.arr, p.axes
+    work, _ = apply_where(_widened(p), p.mask, axes)  # an all-masked row is all -inf: -inf
+    if p.empty:
+        shape = tuple(1 if i in axes else n for i, n in enumerate(arr.shape))
+        return np.full(shape, -np.inf, dtype=arr.dtype)
+    # inf - inf and overflows occur only in rows overwritten or right by construction.
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        n = normaliser(work, axes, correct=arr.dtype not in WIDENED)
+        out = np.where(n.finite, n.m + n.log_s, n.m)
+    return refine_near_zero(work, axes, n.m, out).astype(arr.dtype)
+
+
+def numpy_softmax(p: Prepared, temperature: float = 1.0) -> np.ndarray:
+    """Softmax of `p` along its axes on the NumPy path."""
+    arr = p.arr
+    work, nothing_left = apply_where(_widened(p), p.mask, p.axes)
+    if p.empty:
+        return arr.copy()
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        # See logsumexp: every warning inside comes from a row that is overwritten with NaN
+        # or from an underflow whose rounded result (0 or a subnormal) is the right answer.
+        n = normaliser(work, p.axes, correct=arr.dtype not in WIDENED, temperature=temperature)
+        t, finite = n.t, n.finite
+        t /= n.s
+        if not finite.all():
+            t = np.where(finite, t, np.nan)
+        if nothing_left is not None:
+            t = np.where(nothing_left, 0.0, t)  # every entry masked: zeros, as in JAX
+        return t.astype(arr.dtype, copy=False)
+
+
+def numpy_log_softmax(p: Prepared, temperature: float = 1.0) -> np.ndarray:
+    """Log-softmax of `p` along its axes on the NumPy path."""
+    arr = p.arr
+    work, nothing_left = apply_where(_widened(p), p.mask, p.axes)
+    if p.empty:
+        return arr.copy()
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        # See logsumexp for why these warnings are silenced.
+        n = normaliser(work, p.axes, correct=arr.dtype not in WIDENED, temperature=temperature)
+        d, finite = n.d, n.finite
+        d -= n.log_s
+        if n.e is not None:
+            d += n.e
+        if not finite.all():
+            d = np.where(finite, d, np.nan)
+        if nothing_left is not None:
+            d = np.where(nothing_left, -np.inf, d)  # every entry masked: -inf, as in JAX
+        return d.astype(arr.dtype, copy=False)
 
 
 def reduced_axes_innermost(w: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:

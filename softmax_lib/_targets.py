@@ -14,7 +14,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from softmax_lib._validation import (
+    WIDENED,
     Axis,
+    Prepared,
     as_rectangular_array,
     check_choice,
     check_class_indices,
@@ -42,7 +44,26 @@ class LossProblem:
     reduction: str
 
 
-def prepare_loss(
+@dataclass(frozen=True)
+class LossArgs:
+    """The checked arguments of a loss, before anything is computed from them."""
+
+    prepared: Prepared  # the input, in its own dtype (not widened), and its class axis
+    target: np.ndarray
+    indices: bool  # class indices (else probabilities)
+    valid: np.ndarray | None  # class indices: which entries count (not ignored)
+    weight: np.ndarray | None
+    ignore: int | None
+    eps: float  # label smoothing
+    reduction: str
+
+    @property
+    def plain_labels(self) -> bool:
+        """Class indices without weights, ignored entries or smoothing (the kernel's case)."""
+        return self.indices and self.weight is None and self.ignore is None and self.eps == 0
+
+
+def check_loss(
     x: ArrayLike,
     target: ArrayLike,
     *,
@@ -53,32 +74,51 @@ def prepare_loss(
     reduction: object,
     label_smoothing: object,
     allow_probabilities: bool,
-) -> LossProblem:
-    prepared = prepare(x, axis, x_name, one_axis=True, need_classes=True)
+    target_first: bool = False,
+) -> LossArgs:
+    """Check every argument of a loss once; `target_first` converts `target` before `x`."""
+    t = as_rectangular_array(target, "target") if target_first else None
+    prepared = prepare(x, axis, x_name, one_axis=True, need_classes=True, widen=False)
     arr, ax = prepared.arr, prepared.axis
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
     eps = check_unit_interval(label_smoothing, "label_smoothing")
     ignore = check_ignore_index(ignore_index)
-    work = np.moveaxis(prepared.work, ax, -1)
-    n_classes = work.shape[-1]
+    n_classes = arr.shape[ax]
     w = check_weight(weight, n_classes)
-    w_full = np.ones(n_classes) if w is None else w
+    t = as_rectangular_array(target, "target") if t is None else t
+    valid = None
+    indices = check_target_kind(t, allow_probabilities) == "indices"
+    if indices:
+        batch = arr.shape[:ax] + arr.shape[ax + 1 :]
+        valid = check_class_indices(t, n_classes, ignore, batch)
+    else:
+        check_probability_target(t, arr.shape, x_name, ignore)
+    return LossArgs(prepared, t, indices, valid, w, ignore, eps, reduction)
 
-    t = as_rectangular_array(target, "target")
-    if check_target_kind(t, allow_probabilities) == "indices":
-        valid = check_class_indices(t, n_classes, ignore, work.shape[:-1])
-        safe = np.where(valid, t, 0)
+
+def loss_problem(args: LossArgs) -> LossProblem:
+    """Build a checked loss's coefficients; widen its input and move the class axis last."""
+    arr, ax, eps, t = args.prepared.arr, args.prepared.axis, args.eps, args.target
+    work = np.moveaxis(arr.astype(np.float64) if arr.dtype in WIDENED else arr, ax, -1)
+    n_classes = work.shape[-1]
+    w_full = np.ones(n_classes) if args.weight is None else args.weight
+    if args.indices:
+        safe = np.where(args.valid, t, 0)
         onehot = np.zeros(work.shape, dtype=np.float64)
         np.put_along_axis(onehot, safe[..., None], 1.0, axis=-1)
         smoothed = (1.0 - eps) * onehot + eps / n_classes if eps else onehot
-        coeff = smoothed * w_full * valid[..., None]
-        denominator = float(np.sum(w_full[safe] * valid))
+        coeff = smoothed * w_full * args.valid[..., None]
+        denominator = float(np.sum(w_full[safe] * args.valid))
     else:
-        check_probability_target(t, arr.shape, x_name, ignore)
         y = np.moveaxis(t, ax, -1).astype(np.float64)
         coeff = ((1.0 - eps) * y + eps / n_classes) * w_full
         denominator = float(np.prod(work.shape[:-1]))
-    return LossProblem(work, arr.dtype, ax, coeff, denominator, reduction)
+    return LossProblem(work, arr.dtype, ax, coeff, denominator, args.reduction)
+
+
+def prepare_loss(x: ArrayLike, target: ArrayLike, **arguments) -> LossProblem:
+    """Check a loss's arguments (see :func:`check_loss`) and build its coefficients."""
+    return loss_problem(check_loss(x, target, **arguments))
 
 
 def prepare_cross_entropy(

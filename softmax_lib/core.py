@@ -3,12 +3,12 @@ r"""Softmax, log-softmax, log-sum-exp and hardmax: the numerically careful core.
 All three smooth functions share one computation: shift by the maximum, recover the rounding
 error of that shift exactly (TwoSum), exponentiate, and sum the terms with the tail apart, so
 that ``log1p`` sees it at full precision. float16 and float32 input is computed in float64 and
-rounded once. float32 and float64 rows without a temperature go through fused kernels
-when numba is installed (:mod:`softmax_lib._dispatch`); the rest through NumPy
-(:mod:`softmax_lib._normaliser`). Both sum each row in memory order (copying it there if
-needed), so the accuracy does not depend on the axis or on the layout of the input. Special
-values follow one policy, the value of the formula in the extended reals, with NaN where it
-is undefined (see the table in :func:`softmax`).
+rounded once. Each function checks its input once; then float32 and float64 rows without a
+temperature go through fused kernels when numba is installed (:mod:`softmax_lib.kernels`),
+the rest through NumPy (:mod:`softmax_lib._normaliser`). Both sum each row in memory order
+(copying it there if needed), so the accuracy does not depend on the axis or on the layout
+of the input. Special values follow one policy, the value of the formula in the extended
+reals, with NaN where it is undefined (see the table in :func:`softmax`).
 """
 
 from __future__ import annotations
@@ -18,17 +18,9 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from softmax_lib._dispatch import fused
-from softmax_lib._extended import refine_near_zero
-from softmax_lib._normaliser import apply_where, normaliser, unpack
-from softmax_lib._validation import (
-    WIDENED,
-    Axis,
-    check_bool,
-    check_choice,
-    check_temperature,
-    prepare,
-)
+from softmax_lib._dispatch import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX, compute
+from softmax_lib._normaliser import unpack
+from softmax_lib._validation import Axis, check_bool, check_choice, check_temperature, prepare
 from softmax_lib._weighted import weighted_logsumexp
 
 __all__ = ["hardmax", "log_softmax", "logsumexp", "softmax"]
@@ -157,31 +149,12 @@ def logsumexp(
         if not return_sign:
             out = np.where(sign < 0, np.nan, out)  # SciPy's convention: no log of a negative
     else:
-        out, axes = _unweighted(x, axis, where)
+        p = prepare(x, axis, widen=False, where=where)
+        out, axes = compute(LOGSUMEXP, p), p.axes
         sign = np.where(np.isneginf(out), 0.0, np.where(np.isnan(out), np.nan, 1.0))
     if not keepdims:
         out, sign = np.squeeze(out, axis=axes), np.squeeze(sign, axis=axes)
     return (out, sign.astype(out.dtype)) if return_sign else out
-
-
-def _unweighted(x, axis, where, fast=True):
-    if fast:  # the fused kernel; the NumPy path below for the rows it leaves
-        lse = lambda rows: _unweighted(rows, -1, None, False)[0][:, 0]  # noqa: E731
-        done = fused("logsumexp", x, axis, lse, where)
-        if done is not None:
-            return done
-    arr, work, axes, empty = unpack(prepare(x, axis))
-    work, _ = apply_where(work, where, axes)  # an all-masked row is all -inf: -inf
-    if empty:
-        shape = tuple(1 if i in axes else n for i, n in enumerate(arr.shape))
-        out = np.full(shape, -np.inf, dtype=arr.dtype)
-    else:
-        # inf - inf and overflows occur only in rows overwritten or right by construction.
-        with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-            n = normaliser(work, axes, correct=arr.dtype not in WIDENED)
-            out = np.where(n.finite, n.m + n.log_s, n.m)
-        out = refine_near_zero(work, axes, n.m, out).astype(arr.dtype)
-    return out, axes
 
 
 def softmax(
@@ -276,26 +249,7 @@ def softmax(
     array([0.3006, 0.3322, 0.3672])
     """
     temperature = check_temperature(temperature)
-    done = fused("softmax", x, axis, _softmax, where) if temperature == 1.0 else None
-    return done if done is not None else _softmax(x, axis, temperature, where)
-
-
-def _softmax(x, axis=-1, temperature=1.0, where=None):  # the NumPy path
-    arr, work, axes, empty = unpack(prepare(x, axis))
-    work, nothing_left = apply_where(work, where, axes)
-    if empty:
-        return arr.copy()
-    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-        # See logsumexp: every warning inside comes from a row that is overwritten with NaN
-        # or from an underflow whose rounded result (0 or a subnormal) is the right answer.
-        n = normaliser(work, axes, correct=arr.dtype not in WIDENED, temperature=temperature)
-        t, finite = n.t, n.finite
-        t /= n.s
-        if not finite.all():
-            t = np.where(finite, t, np.nan)
-        if nothing_left is not None:
-            t = np.where(nothing_left, 0.0, t)  # every entry masked: zeros, as in JAX
-        return t.astype(arr.dtype, copy=False)
+    return compute(SOFTMAX, prepare(x, axis, widen=False, where=where), temperature)
 
 
 def log_softmax(
@@ -370,27 +324,7 @@ def log_softmax(
     array([  0., -inf])
     """
     temperature = check_temperature(temperature)
-    done = fused("log_softmax", x, axis, _log_softmax, where) if temperature == 1.0 else None
-    return done if done is not None else _log_softmax(x, axis, temperature, where)
-
-
-def _log_softmax(x, axis=-1, temperature=1.0, where=None):  # the NumPy path
-    arr, work, axes, empty = unpack(prepare(x, axis))
-    work, nothing_left = apply_where(work, where, axes)
-    if empty:
-        return arr.copy()
-    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-        # See logsumexp for why these warnings are silenced.
-        n = normaliser(work, axes, correct=arr.dtype not in WIDENED, temperature=temperature)
-        d, finite = n.d, n.finite
-        d -= n.log_s
-        if n.e is not None:
-            d += n.e
-        if not finite.all():
-            d = np.where(finite, d, np.nan)
-        if nothing_left is not None:
-            d = np.where(nothing_left, -np.inf, d)  # every entry masked: -inf, as in JAX
-        return d.astype(arr.dtype, copy=False)
+    return compute(LOG_SOFTMAX, prepare(x, axis, widen=False, where=where), temperature)
 
 
 def hardmax(x: ArrayLike, axis: Axis = -1, *, ties: str = "first") -> NDArray[np.floating]:

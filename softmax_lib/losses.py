@@ -17,21 +17,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from softmax_lib._dispatch import cross_entropy_rows
+from softmax_lib._dispatch import LOG_SOFTMAX, LOGSUMEXP, compute, cross_entropy_rows
 from softmax_lib._targets import (
-    REDUCTIONS,
+    LossArgs,
     LossProblem,
     Reduction,
-    prepare_cross_entropy,
+    check_loss,
+    loss_problem,
     prepare_loss,
 )
-from softmax_lib._validation import (
-    as_rectangular_array,
-    check_choice,
-    check_class_indices,
-    prepare,
-)
-from softmax_lib.core import log_softmax, logsumexp
+from softmax_lib._validation import prepared_rows
 
 __all__ = ["cross_entropy", "nll_loss"]
 
@@ -144,13 +139,23 @@ def cross_entropy(
     >>> float(cross_entropy([[2.0, 0.0], [0.0, 2.0]], [0, 0], weight=[1.0, 3.0]))
     1.126928
     """
-    labels = _by_labels(logits, target, axis, weight, ignore_index, reduction, label_smoothing)
+    args = check_loss(
+        logits,
+        target,
+        x_name="logits",
+        axis=axis,
+        weight=weight,
+        ignore_index=ignore_index,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+        allow_probabilities=True,
+        target_first=True,  # a ragged target is reported before anything about `logits`
+    )
+    labels = _by_labels(args) if args.plain_labels else None
     if labels is not None:
         return labels
-    problem = prepare_cross_entropy(
-        logits, target, axis, weight, ignore_index, reduction, label_smoothing
-    )
-    log_probs = log_softmax(problem.work, axis=-1)
+    problem = loss_problem(args)
+    log_probs = compute(LOG_SOFTMAX, prepared_rows(problem.work))
     losses = _weighted_nll(problem.coeff, log_probs)
     # A log-probability below -1.8e308 overflows to -inf although the loss, a weighted
     # mean of such numbers, may be finite. Those rows are recomputed at half scale, which
@@ -161,30 +166,23 @@ def cross_entropy(
     )
     if overflowed.any():
         rows = problem.work[overflowed]
-        half = rows / 2 - logsumexp(rows, keepdims=True) / 2
+        half = rows / 2 - compute(LOGSUMEXP, prepared_rows(rows)) / 2
         with np.errstate(over="ignore"):
             losses[overflowed] = 2 * _weighted_nll(problem.coeff[overflowed], half)
     return _reduce(losses, problem)
 
 
-def _by_labels(logits, target, axis, weight, ignore_index, reduction, label_smoothing):
+def _by_labels(args: LossArgs):
     """Class labels without weights, smoothing or ignored entries: one fused kernel pass.
 
-    The common case, validated by the same checks in the same order as the general
-    path. None where it does not apply (then the general path runs).
+    None where the kernel does not apply (then the general path runs on the same `args`).
     """
-    t = as_rectangular_array(target, "target")
-    plain = weight is None and ignore_index is None and type(label_smoothing) in (int, float)
-    if not (plain and label_smoothing == 0 and t.dtype.kind in "iu"):
-        return None
-    prepared = prepare(logits, axis, "logits", one_axis=True, need_classes=True, widen=False)
-    reduction = check_choice(reduction, "reduction", REDUCTIONS)
-    x = np.moveaxis(prepared.arr, prepared.axis, -1)
-    check_class_indices(t, x.shape[-1], None, x.shape[:-1])
-    losses = cross_entropy_rows(x.reshape(-1, x.shape[-1]), t.reshape(-1))
+    x = np.moveaxis(args.prepared.arr, args.prepared.axis, -1)
+    losses = cross_entropy_rows(x.reshape(-1, x.shape[-1]), args.target.reshape(-1))
     if losses is None:
         return None
-    problem = LossProblem(x, x.dtype, prepared.axis, None, float(t.size), reduction)
+    size, axis = float(args.target.size), args.prepared.axis
+    problem = LossProblem(x, x.dtype, axis, None, size, args.reduction)
     return _reduce(losses.reshape(x.shape[:-1]), problem)
 
 

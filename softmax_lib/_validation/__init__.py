@@ -75,6 +75,9 @@ from softmax_lib._validation.arrays import (
     prepare as prepare,
 )
 from softmax_lib._validation.arrays import (
+    prepared_rows as prepared_rows,
+)
+from softmax_lib._validation.arrays import (
     probability_tolerance as probability_tolerance,
 )
 from softmax_lib._validation.targets import (

@@ -26,6 +26,7 @@ class Prepared:
     work: np.ndarray  # arr, widened to float64 if it is float16 or float32
     axes: tuple[int, ...]  # sorted, non-negative
     empty: bool  # True if the reduction has no elements
+    mask: np.ndarray | None = None  # `where`, checked and broadcast to arr's shape, or None
 
     @property
     def axis(self) -> int:
@@ -42,11 +43,13 @@ def prepare(
     one_axis: bool = False,
     widen: bool = True,
     need_classes: bool = False,
+    where: object = None,
 ) -> Prepared:
     """Validate an array argument and its axis, and choose the compute dtype.
 
     `one_axis` demands a single int axis (a class axis); `need_classes` rejects an empty one;
-    `widen` computes float16 and float32 in float64.
+    `widen` computes float16 and float32 in float64; a mask `where` is checked last and
+    broadcast to the shape of the input.
     """
     arr = as_real_float_array(x, name)
     check_at_least_1d(arr, name)
@@ -55,7 +58,17 @@ def prepare(
         check_classes(math.prod(arr.shape[a] for a in axes), name)
     work = arr.astype(np.float64) if widen and arr.dtype in WIDENED else arr
     empty = math.prod(arr.shape[a] for a in axes) == 0
-    return Prepared(arr, work, axes, empty)
+    mask = None if where is None else check_where(where, arr.shape)
+    return Prepared(arr, work, axes, empty, mask)
+
+
+def prepared_rows(rows: np.ndarray) -> Prepared:
+    """`rows` (float, 2-D, made inside the package) as Prepared along the last axis, unchecked.
+
+    For arrays the package computed from input that was already prepared (rows the kernels
+    left to the NumPy path, a loss's moved logits): they are not checked a second time.
+    """
+    return Prepared(rows, rows, (rows.ndim - 1,), rows.shape[-1] == 0)
 
 
 def as_real_float_array(x: ArrayLike, name: str) -> NDArray[np.floating]:

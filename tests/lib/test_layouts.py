@@ -10,7 +10,7 @@ Each example here is one logical array, one `axis` (an int, a tuple or None) and
 normalisers, one temperature (a power of two, so that dividing by it is exact: other
 temperatures add a rounding to every logit, which the library documents and does not bound).
 The same values are laid out in memory in six ways (:func:`layouts`) and every function runs
-on each, through the fused kernels and through the NumPy path (`_dispatch.numpy_path()`),
+on each, through the fused kernels and through the NumPy path (`kernels.numpy_path()`),
 against the definitions evaluated in mpmath (``tests/helpers.py``; the information
 quantities from their definitions here). Errors are counted in ULPs of the result's format
 by :func:`ulps`, from a double-double copy of the reference.
@@ -41,7 +41,7 @@ from hypothesis import example, given
 from hypothesis import strategies as hs
 from mpmath import libmp
 
-from softmax_lib import _dispatch, _extended, cross_entropy, log_softmax, logsumexp, softmax
+from softmax_lib import _extended, cross_entropy, kernels, log_softmax, logsumexp, softmax
 from softmax_lib.information import cross_entropy_between, entropy, kl_divergence
 from softmax_lib.stability import ulp_error
 
@@ -75,11 +75,11 @@ def bound(dtype, float64_bound):
 def on_path(path):
     """Compute through the fused kernels or through the NumPy path within this block."""
     if path == "numpy":
-        with _dispatch.numpy_path():
-            assert _dispatch.kernels() is None
+        with kernels.numpy_path():
+            assert not kernels.enabled()
             yield
     else:
-        assert _dispatch.kernels() is not None  # numba is pinned: the kernels must run here
+        assert kernels.enabled()  # numba is pinned: the kernels must run here
         yield
 
 

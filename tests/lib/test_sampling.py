@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as hs
 from hypothesis.extra.numpy import arrays
 
-from softmax_lib import _dispatch, softmax
+from softmax_lib import kernels, softmax
 from softmax_lib.sampling import filter_logits, sample_next_token
 
 BIG = np.finfo(np.float64).max
@@ -31,7 +31,7 @@ BIG = np.finfo(np.float64).max
 def path(request):
     """Run a test through the fused kernels, then through the NumPy path."""
     if request.param == "numpy":
-        with _dispatch.numpy_path():
+        with kernels.numpy_path():
             yield "numpy"
     else:
         yield "fused"

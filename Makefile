@@ -74,10 +74,25 @@ book: $(STAMP) cache-guard
 # is executed again if make book ran) and the tests of what it built: every chapter executed
 # without error (read from the build's execution cache: chapters run once, in the build),
 # the browser suite, the rendered notebooks, and nbgrader grading real submissions.
+# nbgrader grading executes whole chapters, one core's work for minutes: it runs beside the
+# browser suite (its log is printed when both are done), and the page-weight test, which
+# times a throttled page load, runs after both, on a quiet machine.
+SIDE_BY_SIDE = tests/book/test_grading.py
+AFTER = tests/book/test_weight.py
+# The grading's notebooks keep to one core (BLAS, OpenMP and softmax_lib's threads), so that
+# the two runs do not fight over both: BLAS threads that spin on a busy core slow to a crawl.
+ONE_CORE = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 SOFTMAX_LIB_THREADS=1
 test: $(STAMP) lint browser-deps
 	$(BIN)/python -m pytest -m "not browser and not binder and not built and not pdf"
 	$(MAKE) --no-print-directory book
-	$(BIN)/python -m pytest -m "(browser or built) and not binder and not pdf" tests softmax_lib
+	@echo "$(ONE_CORE) $(BIN)/python -m pytest $(SIDE_BY_SIDE) (beside the next command; log in _build/grading.log)"
+	@$(ONE_CORE) $(BIN)/python -m pytest $(SIDE_BY_SIDE) > _build/grading.log 2>&1 & side=$$!; status=0; \
+	  echo '$(BIN)/python -m pytest -m "(browser or built) and not binder and not pdf" tests softmax_lib --ignore=$(SIDE_BY_SIDE) --ignore=$(AFTER)'; \
+	  $(BIN)/python -m pytest -m "(browser or built) and not binder and not pdf" tests softmax_lib \
+	    --ignore=$(SIDE_BY_SIDE) --ignore=$(AFTER) || status=$$?; \
+	  wait $$side || status=$$?; echo "----- $(SIDE_BY_SIDE) -----"; cat _build/grading.log; \
+	  echo "$(BIN)/python -m pytest $(AFTER)"; $(BIN)/python -m pytest $(AFTER) || status=$$?; \
+	  exit $$status
 
 # The browser suite drives Debian's Chromium. Install it where we can (root with apt-get);
 # otherwise say loudly that the browser tests will be skipped (CI fails instead of skipping).

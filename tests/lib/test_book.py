@@ -24,7 +24,7 @@ def test_page_style_without_suppress_keeps_tiny_values_visible(restored_printopt
     assert "1.e-30" in np.array2string(np.array([1.0, 1e-30]))
 
 
-def test_page_style_sets_the_figure_style():
+def test_page_style_sets_the_figure_style(restored_printoptions):
     import matplotlib as mpl
 
     with mpl.rc_context():

@@ -229,6 +229,22 @@ def test_student_sources_can_load_the_book_extension(tmp_path):
     assert str(tmp_path / "student") in result.stdout
 
 
+def test_student_sources_carry_what_their_tools_import(tmp_path):
+    # Every build helper the student copy carries imports there: a module that a copied one
+    # imports (tools/course.py imports tools/myst.py) is copied too.
+    import subprocess
+    import sys
+
+    course.write_student_sources(tmp_path / "student")
+    copied = sorted(p.stem for p in (tmp_path / "student" / "tools").glob("[a-z]*.py"))
+    assert "course" in copied and "launch" in copied
+    probe = "; ".join(f"import tools.{name}" for name in copied)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path / "student", capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_student_edition_leaves_out_the_instructors_guide(tmp_path):
     import yaml
 

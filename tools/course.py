@@ -44,7 +44,7 @@ from tools import myst, notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
-# The rendered nbgrader sources that make book writes (tools/launch.py).
+# The rendered nbgrader sources that make book writes (tools/pages.py).
 ASSIGNMENT_SOURCES = ROOT / "_build" / "notebooks" / "assignment" / "chapters"
 COURSE_ID = "softmax-computed"
 BOOK_FILES = [
@@ -56,6 +56,7 @@ BOOK_FILES = [
     "binder/runtime.txt",
     "tools/__init__.py",
     "tools/accessibility.py",
+    "tools/assets.py",
     "tools/apilinks.py",
     "tools/citations.py",
     "tools/course.py",
@@ -64,6 +65,8 @@ BOOK_FILES = [
     "tools/launch.py",
     "tools/myst.py",
     "tools/notebooks.py",
+    "tools/pages.py",
+    "tools/publish.py",
     "tools/softmax_feedback.py",
 ]
 

@@ -216,12 +216,13 @@ def test_student_how_to_page_describes_the_student_edition(tmp_path):
 
 def test_student_sources_can_load_the_book_extension(tmp_path):
     # Regression: the student copy had tools/launch.py without tools/notebooks.py, which it
-    # imports, so the student build failed to load its extension.
+    # imported, so the student build failed to load its extension. (The page hook that
+    # imports it is tools/pages.py now.)
     import subprocess
     import sys
 
     course.write_student_sources(tmp_path / "student")
-    probe = "from tools import launch; print(launch.notebooks)"
+    probe = "from tools import pages; print(pages.notebooks)"
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path / "student", capture_output=True, text=True
     )

@@ -156,7 +156,7 @@ def block(token, first_line: int = 0, lines: list[str] | None = None) -> Block:
             closed=closed,
         )
     if token.type in _MATH:
-        if token.type == "amsmath":  # its map ends on the \\end line, not after it
+        if token.type == "amsmath":  # its map ends on the \end line, not after it
             end = start + token.content.count("\n") + 1
         return Block("math", start, end, argument=token.info, body=token.content, body_start=start)
     kind = _KINDS.get(token.type, token.type.removesuffix("_open"))

@@ -259,3 +259,24 @@ def test_bad_options_raise_value_error():
 def test_text_must_be_a_string():
     with pytest.raises(TypeError, match=r"`text` must be a str; got bytes"):
         myst.tokens(b"# T")
+
+
+def test_the_book_tools_parse_myst_through_this_reader():
+    # Issue 33: one MyST reader. The build's tools and the book's scanners get the parser from
+    # tools/myst.py; none sets up markdown-it or MyST's directive parsing of its own.
+    readers = sorted(
+        path.relative_to(ROOT).as_posix()
+        for path in [*(ROOT / "tools").glob("*.py"), *(ROOT / "tests" / "book").glob("*.py")]
+        if path.name not in ("myst.py", "test_myst.py")
+        and any(
+            name in path.read_text(encoding="utf-8")
+            for name in ("create_md_parser", "markdown_it", "parse_directive_text")
+        )
+    )
+    assert readers == []
+    users = {
+        path.name
+        for path in [*(ROOT / "tools").glob("*.py"), *(ROOT / "tests" / "book").glob("*.py")]
+        if "from tools import myst" in path.read_text(encoding="utf-8")
+    }
+    assert {"course.py", "notebooks.py", "prose.py", "claims.py"} <= users

@@ -49,8 +49,8 @@ CACHE_KEY = $(shell cat $(REQS) $$(find softmax_lib -name '*.py' | sort) | sha25
 # the renderer, the configuration and the addresses they link to: when one changes, every
 # page is written again (--all), from the execution cache.
 # The addresses the notebooks link to count too (BOOK_SITE_URL, BOOK_REPOSITORY_URL).
-RENDER_KEY = $(shell (cat tools/launch.py tools/notebooks.py tools/graded.py tools/course.py \
-  tools/softmax_feedback.py tools/apilinks.py \
+RENDER_KEY = $(shell (cat tools/launch.py tools/notebooks.py tools/graded.py tools/course.py tools/myst.py \
+  tools/pages.py tools/assets.py tools/softmax_feedback.py tools/apilinks.py \
   _config.yml _toc.yml; echo "$$BOOK_SITE_URL $$BOOK_REPOSITORY_URL") | sha256sum | cut -c1-16)
 
 # A build whose cache key differs from the current one starts from a clean _build.

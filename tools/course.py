@@ -40,11 +40,11 @@ from pathlib import Path
 
 if not __package__:  # run as a script (python tools/x.py): make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tools import notebooks
+from tools import myst, notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
-# The rendered nbgrader sources that make book writes (tools/launch.py).
+# The rendered nbgrader sources that make book writes (tools/pages.py).
 ASSIGNMENT_SOURCES = ROOT / "_build" / "notebooks" / "assignment" / "chapters"
 COURSE_ID = "softmax-computed"
 BOOK_FILES = [
@@ -56,13 +56,17 @@ BOOK_FILES = [
     "binder/runtime.txt",
     "tools/__init__.py",
     "tools/accessibility.py",
+    "tools/assets.py",
     "tools/apilinks.py",
     "tools/citations.py",
     "tools/course.py",
     "tools/graded.py",
     "tools/latex.py",
     "tools/launch.py",
+    "tools/myst.py",
     "tools/notebooks.py",
+    "tools/pages.py",
+    "tools/publish.py",
     "tools/softmax_feedback.py",
 ]
 
@@ -86,51 +90,33 @@ exercise names tells you what fails and why.
 ```
 """
 
-_FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}(?P<arg>.*)$")
-
 
 def _blocks(text: str) -> list[tuple[int, int, str]]:
     """Return (first line, last line, label) of every solution in a MyST chapter.
 
     A gated solution runs from its ``{solution-start}`` fence to the closing fence of its
-    ``{solution-end}``; a plain ``{solution}`` directive runs to its matching closing fence.
+    ``{solution-end}``; a plain ``{solution}`` directive runs to its closing fence.
     """
-    lines = text.splitlines()
-    out, i = [], 0
-    while i < len(lines):
-        match = _FENCE.match(lines[i].strip())
-        if match and match["name"] in ("solution-start", "solution"):
-            label = match["arg"].strip()
-            fence = match["fence"]
-            j = i + 1
-            if match["name"] == "solution-start":
-                while j < len(lines) and not lines[j].strip().startswith(fence + "{solution-end}"):
-                    j += 1
-            if j >= len(lines):
-                raise ValueError(f"unterminated solution starting at line {i + 1}")
-            # Move to the closing fence of the directive that ends the solution.
-            j += 1
-            while j < len(lines) and lines[j].strip() != fence:
-                j += 1
-            out.append((i, j, label))
-            i = j + 1
-        else:
-            i += 1
+    found = myst.blocks(text)
+    out, k = [], 0
+    while k < len(found):
+        block = found[k]
+        if block.kind == "directive" and block.name in ("solution-start", "solution"):
+            last = block
+            if block.name == "solution-start":
+                ends = [j for j in range(k + 1, len(found)) if found[j].name == "solution-end"]
+                k = ends[0] if ends else len(found)
+                last = found[k] if ends and found[k].kind == "directive" else None
+            if last is None or not last.closed:
+                raise ValueError(f"unterminated solution starting at line {block.start + 1}")
+            out.append((block.start, last.end - 1, block.argument))
+        k += 1
     return out
 
 
 def code_cells(lines: list[str]) -> list[tuple[dict, str]]:
     """Return ``(options, source)`` of every ``{code-cell}`` in some lines of a chapter."""
-    cells, i = [], 0
-    while i < len(lines):
-        if not lines[i].startswith("```{code-cell}"):
-            i += 1
-            continue
-        options, j = notebooks.parse_options(lines, i + 1)
-        end = lines.index("```", j)
-        cells.append((options, "\n".join(lines[j:end]).strip("\n")))
-        i = end + 1
-    return cells
+    return [(cell.options, cell.body.strip("\n")) for cell in myst.code_cells("\n".join(lines))]
 
 
 def graded_stub(block: list[str]) -> str | None:
@@ -150,12 +136,6 @@ def answer_cell(block: list[str], label: str, number: str = "") -> str:
     return GRADED_CELL.format(stub=stub)
 
 
-_EXERCISE_LABEL = re.compile(
-    r"^(`{3,}|:{3,})\{exercise(?:-start)?\}[^\n]*\n(?:[^\n]*\n)*?:label:\s*(?P<label>\S+)",
-    re.M,
-)
-
-
 def chapter_numbers(toc: Path = ROOT / "_toc.yml") -> dict[str, int]:
     """Return the number the site gives each numbered chapter, by file stem."""
     import yaml
@@ -167,7 +147,8 @@ def chapter_numbers(toc: Path = ROOT / "_toc.yml") -> dict[str, int]:
 
 def exercise_numbers(text: str, chapter: int) -> dict[str, str]:
     """Return the site's number of each exercise of a chapter (``1.4``), by label."""
-    labels = [m["label"] for m in _EXERCISE_LABEL.finditer(text)]
+    exercises = myst.directives(text, "exercise", "exercise-start")
+    labels = [e.options["label"] for e in exercises if e.options.get("label")]
     return {label: f"{chapter}.{k}" for k, label in enumerate(labels, start=1)}
 
 
@@ -208,6 +189,26 @@ def outside_solutions(text: str) -> str:
     return _normalise("\n".join(line for k, line in enumerate(lines) if k not in inside))
 
 
+def _line_kinds(lines: list[str], first: int = 0) -> dict[int, str]:
+    """Return which lines of a chapter's lines are ``code`` or ``markup``; the others are prose.
+
+    Code: a code cell's lines between its fences (its options too, which say what the cell
+    is: an answer's id, a hidden test's title). Markup: any other directive's opening fence,
+    options and closing fence. Line numbers count from `first`.
+    """
+    kinds = {}
+    for block in myst.walk(myst.blocks("\n".join(lines), first)):
+        if block.kind != "directive":
+            continue
+        body_end = block.end - 1 if block.closed else block.end
+        kinds.update(dict.fromkeys(range(block.start, block.body_start), "markup"))
+        if block.closed:
+            kinds[block.end - 1] = "markup"
+        if block.name == "code-cell":
+            kinds.update(dict.fromkeys(range(block.start + 1, body_end), "code"))
+    return kinds
+
+
 def solution_fragments(
     text: str,
     *,
@@ -236,13 +237,11 @@ def solution_fragments(
         )
     fragments = []
     for first, last, _ in blocks:
-        in_code = False
-        for line in lines[first + 1 : last]:
-            stripped = line.strip()
-            if stripped.startswith("```"):
-                in_code = stripped.startswith("```{code-cell}")
-                continue
-            if not stripped or stripped.startswith((":", "#")):
+        kinds = _line_kinds(lines[first : last + 1], first)
+        for k in range(first + 1, last):
+            stripped = lines[k].strip()
+            in_code = kinds.get(k) == "code"
+            if kinds.get(k) == "markup" or not stripped or stripped.startswith((":", "#")):
                 continue
             candidate = _normalise(stripped)
             long_enough = len(candidate) >= (min_code if in_code else min_prose)
@@ -628,7 +627,7 @@ def seed_student_cache(student_sources: Path, teacher_cache: Path, student_cache
         if "_build" in relative.parts:
             continue
         text = page.read_text(encoding="utf-8")
-        if "```{code-cell}" not in text:
+        if not myst.code_cells(text):
             continue
         notebook = _read_notebook(page, text)
         original = ROOT / relative

@@ -16,6 +16,7 @@ MyST-NB executed for a page into one that any front end renders as the website d
 Code cells are kept as they are, with their outputs, and the cell tags mean what they mean on
 the website (:func:`apply_tags`): what the site hides is collapsed, what it removes is gone
 (a cell's source stays, collapsed: later cells need it).
+The cells are read with the book's MyST parser (``tools/myst.py``), as the site reads them.
 Anything MyST that this module does not know raises :class:`UnsupportedMyST`, so a new
 construct in a chapter fails the build instead of reaching readers as raw markup.
 
@@ -28,11 +29,10 @@ from __future__ import annotations
 import ast
 import copy
 import re
-import shutil
 import textwrap
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from tools import myst
 from tools.softmax_feedback import image_alt
 
 EDITIONS = ("teacher", "public", "student", "assignment")
@@ -221,61 +221,29 @@ def render_inline(text: str, resolver: Resolver, opts: Options) -> str:
 
 # --------------------------------------------------------------------------- block markup
 
-_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*)$")
-_CODE_FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,})")
-_LABEL_LINE = re.compile(r"^\((?P<label>[\w-]+)\)=\s*$")
-_DISPLAY_END = re.compile(r"^(?P<body>.*)\$\$\s*\((?P<label>[\w-]+)\)\s*$")
+# What the renderer reads in a Markdown cell, at any depth (in a list item too): directives,
+# code fences and display math; and at the top level, targets and comments, which it drops.
+_ANY_DEPTH = {"fence", "colon_fence", "math_block", "math_block_label"}
+_TOP_LEVEL = {"myst_target", "myst_line_comment"}
 
 
-@dataclass
-class _Directive:
-    name: str
-    arg: str
-    options: dict
-    body: str
-
-
-def parse_options(lines: list[str], j: int) -> tuple[dict, int]:
-    """Read the options of a directive or code cell starting at ``lines[j]``.
-
-    MyST writes them as a YAML block between ``---`` lines or as ``:key: value`` lines.
-    Return them (values parsed as YAML) and the index of the first line of the body.
-    """
-    import yaml
-
-    if j < len(lines) and lines[j].strip() == "---":
-        k = j + 1
-        while k < len(lines) and lines[k].strip() != "---":
-            k += 1
-        return yaml.safe_load("\n".join(lines[j + 1 : k])) or {}, k + 1
-    options = {}
-    while j < len(lines) and re.match(r"^\s*:[\w-]+:", lines[j]):
-        key, _, value = lines[j].strip()[1:].partition(":")
-        options[key] = yaml.safe_load(value.strip()) if value.strip() else ""
-        j += 1
-    return options, j
-
-
-def _parse_directive(lines: list[str], i: int) -> tuple[_Directive, int]:
-    """Parse the directive whose opening fence is ``lines[i]``; return it and the next line."""
-    match = _FENCE.match(lines[i])
-    fence = match["fence"]
-    options, j = parse_options(lines, i + 1)
-    body_start, depth = j, 0
-    while j < len(lines):
-        stripped = lines[j].strip()
-        inner = _FENCE.match(lines[j])
-        if inner and inner["fence"] == fence:
-            depth += 1
-        elif stripped == fence:
-            if depth == 0:
-                break
-            depth -= 1
-        j += 1
-    if j >= len(lines):
-        raise UnsupportedMyST(f"unterminated directive {{{match['name']}}}")
-    body = textwrap.dedent("\n".join(lines[body_start:j]))
-    return _Directive(match["name"], match["arg"].strip(), options, body), j + 1
+def _markup(text: str) -> list[myst.Block]:
+    """Return the blocks of a cell the renderer handles itself, in order; the rest is prose."""
+    lines = text.splitlines()
+    found: list[myst.Block] = []
+    for token in myst.tokens(text):
+        if not token.map or not (
+            token.type in _ANY_DEPTH or (token.type in _TOP_LEVEL and token.level == 0)
+        ):
+            continue
+        try:
+            block = myst.block(token, 0, lines)
+        except ValueError as error:  # options the site cannot read either
+            raise UnsupportedMyST(str(error)) from error
+        if found and block.start < found[-1].end:
+            continue  # inside the previous one
+        found.append(block)
+    return found
 
 
 def _quote(text: str) -> str:
@@ -301,76 +269,55 @@ class _Renderer:
             buffer.clear()
 
         lines = text.splitlines()
-        i = 0
-        while i < len(lines):
-            line = lines[i]
-            code = _CODE_FENCE.match(line)
-            directive = _FENCE.match(line)
-            if directive:
+        done = 0  # lines before this one are rendered
+        for block in _markup(text):
+            buffer.extend(lines[done : block.start])
+            done = block.end
+            if block.kind == "directive":
                 flush()
-                d, i = _parse_directive(lines, i)
-                events.extend(self.directive(d))
-                continue
-            if code:  # a plain code block: copied verbatim
-                fence = code["fence"]
-                j = i + 1
-                while j < len(lines) and lines[j].strip() != fence:
-                    j += 1
+                events.extend(self.directive(block))
+            elif block.kind == "code":  # a plain code block: copied verbatim
                 flush()
-                events.append(_Event("md", "\n".join(lines[i : j + 1])))
-                i = j + 1
-                continue
-            if _LABEL_LINE.match(line) or line.startswith("%"):
-                i += 1  # a target or a comment: nothing to show
-                continue
-            if line.strip().startswith("$$"):
-                j = i
-                if "$$" not in line.strip()[2:]:  # a multi-line display: find its end
-                    j = i + 1
-                    while j < len(lines) and "$$" not in lines[j]:
-                        j += 1
-                    if j >= len(lines):
-                        raise UnsupportedMyST("unterminated display math")
-                buffer.append(self.display_math(lines[i : j + 1]))
-                i = j + 1
-                continue
-            buffer.append(line)
-            i += 1
+                events.append(_Event("md", "\n".join(lines[block.start : block.end])))
+            elif block.kind == "math":
+                buffer.append(self.display_math(block, lines[block.start : block.end]))
+            # A target or a comment: nothing to show.
+        buffer.extend(lines[done:])
         flush()
         return events
 
-    def display_math(self, lines: list[str]) -> str:
+    def display_math(self, block: myst.Block, lines: list[str]) -> str:
         text = "\n".join(lines)
-        end = _DISPLAY_END.match(lines[-1])
-        if end:
-            number = self.resolver.number("equation", end["label"])
-            body = "\n".join([*lines[:-1], end["body"]]).strip()
-            inner = body[2:].strip()
-            text = f"$$\n{inner}\n\\tag{{{number}}}\n$$"
+        if block.argument:  # $$ ... $$ (label)
+            number = self.resolver.number("equation", block.argument)
+            text = f"$$\n{block.body.strip()}\n\\tag{{{number}}}\n$$"
         return expand_macros(text, self.opts.macros)
 
-    def directive(self, d: _Directive) -> list[_Event]:
+    def directive(self, d: myst.Block) -> list[_Event]:
+        if not d.closed:
+            raise UnsupportedMyST(f"unterminated directive {{{d.name}}}")
         name = d.name
+        body = textwrap.dedent(d.body)
         if name == "exercise":
-            return [_Event("exercise", label=d.options.get("label", "")), *self.blocks(d.body)]
+            return [_Event("exercise", label=d.options.get("label", "")), *self.blocks(body)]
         if name == "exercise-start":
             return [_Event("exercise", label=d.options.get("label", ""))]
         if name == "exercise-end":
             return []
         if name == "solution":
             return [
-                _Event("solution-start", label=d.arg),
-                *self.blocks(d.body),
+                _Event("solution-start", label=d.argument),
+                *self.blocks(body),
                 _Event("solution-end"),
             ]
         if name == "solution-start":
-            return [_Event("solution-start", label=d.arg)]
+            return [_Event("solution-start", label=d.argument)]
         if name == "solution-end":
             return [_Event("solution-end")]
         if name == "glue:md" or name == "glue":
-            return self.blocks(_glue_markdown(self.resolver, d.arg))
+            return self.blocks(_glue_markdown(self.resolver, d.argument))
         if name == "glue:math":
-            latex = self.resolver.glue(d.arg).get("text/latex", "")
+            latex = self.resolver.glue(d.argument).get("text/latex", "")
             latex = re.sub(r"^\$+|\$+$", "", latex.strip())
             latex = latex.removeprefix("\\displaystyle").strip()
             tag = ""
@@ -381,21 +328,21 @@ class _Renderer:
             tag = ""
             if d.options.get("label"):
                 tag = f"\n\\tag{{{self.resolver.number('equation', d.options['label'])}}}"
-            body = expand_macros(d.body.strip(), self.opts.macros)
+            body = expand_macros(body.strip(), self.opts.macros)
             return [_Event("md", f"$$\n{body}{tag}\n$$")]
         if name == "tab-set":
-            return self.blocks(d.body)
+            return self.blocks(body)
         if name == "tab-item":
-            return [_Event("md", f"**{self.inline(d.arg)}**"), *self.blocks(d.body)]
+            return [_Event("md", f"**{self.inline(d.argument)}**"), *self.blocks(body)]
         if name in ADMONITIONS or name == "admonition":
-            title = self.inline(d.arg) if name == "admonition" else ADMONITIONS[name]
-            inner = _join(self.blocks(d.body))
+            title = self.inline(d.argument) if name == "admonition" else ADMONITIONS[name]
+            inner = _join(self.blocks(body))
             return [_Event("md", _quote(f"**{title}**\n\n{inner}"))]
         if name in ("code-block", "code", "sourcecode"):
-            return [_Event("md", f"```{d.arg}\n{d.body}\n```")]
+            return [_Event("md", f"```{d.argument}\n{body}\n```")]
         if name == "button-ref":  # sphinx-design's button: a link in bold
             kind = d.options.get("ref-type", "ref")
-            link = self.resolver.xref(kind, d.arg.strip(), self.inline(d.body.strip()) or None)
+            link = self.resolver.xref(kind, d.argument.strip(), self.inline(body.strip()) or None)
             return [_Event("md", f"**{link}**")]
         if name == "tableofcontents":
             url = self.opts.site_url + "/index.html" if self.opts.site_url else "index.html"
@@ -621,10 +568,6 @@ def apply_tags(cell: dict, notebook_metadata: dict | None = None, config: dict |
     return cell
 
 
-_SOLUTION_START = re.compile(r"^\s*(?:`{3,}|:{3,})\{solution-start\}\s*(?P<label>\S+)", re.M)
-_SOLUTION_END = re.compile(r"^\s*(?:`{3,}|:{3,})\{solution-end\}", re.M)
-
-
 def graded_labels(nb: dict) -> set[str]:
     """Return the labels of a notebook's graded exercises.
 
@@ -634,11 +577,13 @@ def graded_labels(nb: dict) -> set[str]:
     labels, label = set(), None
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
-            source = _source(cell)
-            marks = [(m.start(), m["label"]) for m in _SOLUTION_START.finditer(source)]
-            marks += [(m.start(), None) for m in _SOLUTION_END.finditer(source)]
-            if marks:
-                label = max(marks)[1]
+            try:
+                marks = myst.directives(_source(cell), "solution-start", "solution-end")
+            except ValueError as error:  # options the site cannot read either
+                raise UnsupportedMyST(str(error)) from error
+            if marks:  # the last one says whether the code cells after it are a solution's
+                last = marks[-1]
+                label = last.argument if last.name == "solution-start" else None
         elif label and "answer" in (autograde(cell) or {}):
             labels.add(label)
     return labels
@@ -788,56 +733,3 @@ def raw_myst(nb: dict) -> list[str]:
             prose = re.sub(r"(?<![}`])(`+)(?!\{)[^`]+?\1(?!`)", "", prose)
             found += [m.group(0) for m in RAW_MYST.finditer(prose)]
     return found
-
-
-# --------------------------------------------------------------------------- notebooks branch
-
-ROOT = Path(__file__).resolve().parents[1]
-# What Binder needs beside the notebooks to build the book's environment (repo2docker reads
-# binder/, whose requirements name ../requirements.txt, ../constraints.txt and -e .).
-BRANCH_FILES = [
-    "binder/requirements.txt",
-    "binder/runtime.txt",
-    "binder/postBuild",
-    "requirements.txt",
-    "constraints.txt",
-    "pyproject.toml",
-]
-
-BRANCH_README = """# Softmax, computed: the chapters as notebooks
-
-Generated from `{commit}` of the book's main branch; do not edit here. `chapters/` holds every
-page of the book as a Jupyter notebook that reads like the website (glued numbers, numbered
-exercises, collapsed solutions of the practice exercises, links to the published pages), with
-the outputs of the build. A graded exercise has its function to complete, not its solution.
-Binder and Colab open these; `binder/` describes the environment they run in.
-"""
-
-
-def write_branch(out: Path, built: Path | None = None, commit: str = "") -> None:
-    """Assemble the notebooks branch in `out`: the public notebooks plus what Binder needs."""
-    out = Path(out)
-    built = Path(built) if built else ROOT / "_build" / "notebooks" / "public"
-    if not list(built.glob("chapters/*.ipynb")):
-        raise FileNotFoundError(f"no rendered notebooks in {built}: run make book first")
-    if out.exists():
-        shutil.rmtree(out)
-    shutil.copytree(built, out)
-    for name in BRANCH_FILES:
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, out / name)
-    shutil.copytree(
-        ROOT / "softmax_lib", out / "softmax_lib", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    (out / "README.md").write_text(BRANCH_README.format(commit=commit or "a local build"))
-
-
-if __name__ == "__main__":
-    import sys
-
-    if len(sys.argv) in (3, 4) and sys.argv[1] == "branch":
-        write_branch(sys.argv[2], commit=sys.argv[3] if len(sys.argv) == 4 else "")
-        print(f"notebooks branch assembled in {sys.argv[2]}")
-    else:
-        print("usage: python tools/notebooks.py branch OUT_DIR [COMMIT]")
-        sys.exit(2)

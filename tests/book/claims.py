@@ -3,7 +3,7 @@
 The book promises that every claim about a result ("faster", "more accurate", "agrees",
 "equal") is executed: an ``assert`` in a code cell right before or right after the paragraph,
 or a sentence chosen by the measurement itself (``{glue:md}``, conditional glue). This scanner
-reads a page with the MyST parser the book uses, walks its paragraphs (descending into
+reads a page with the book's MyST reader (``tools/myst.py``), walks its paragraphs (descending into
 exercises, solutions and admonitions) and reports each paragraph with a claim word whose
 neighbouring code cells (the unbroken run of cells just before it and just after it) hold no
 ``assert``.
@@ -20,7 +20,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from prose import DIRECTIVE, PROSE_DIRECTIVES, parser, strip_options
+from prose import PROSE_DIRECTIVES
+
+from tools import myst
 
 CLAIM = re.compile(
     r"\b(?:faster|slower|quicker|(?:more|less|as|most|equally) accurate|better|worse|"
@@ -49,20 +51,19 @@ class _Block:
 
 
 def _blocks(text: str, first_line: int = 1) -> list[_Block]:
-    tokens = parser().parse(text)
+    tokens = myst.tokens(text)
     blocks: list[_Block] = []
     for index, token in enumerate(tokens):
         line = first_line + (token.map[0] if token.map else 0)
         if token.type == "heading_open":
             level = int(token.tag[1])
             blocks.append(_Block("heading", line, tokens[index + 1].content, level))
-        elif token.type == "fence":
-            match = DIRECTIVE.match(token.info.strip())
-            if match and match.group(1) == "code-cell":
+        elif token.type in ("fence", "colon_fence"):
+            block = myst.block(token, first_line)
+            if block.kind == "directive" and block.name == "code-cell":
                 blocks.append(_Block("code", line, token.content))
-            elif match and match.group(1) in PROSE_DIRECTIVES:
-                body, skipped = strip_options(token.content)
-                blocks += _blocks(body, line + 1 + skipped)
+            elif block.kind == "directive" and block.name in PROSE_DIRECTIVES:
+                blocks += _blocks(block.body, block.body_start)
         elif token.type == "inline" and token.map and tokens[index - 1].type == "paragraph_open":
             blocks.append(_Block("text", line, token.content))
     return blocks

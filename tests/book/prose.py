@@ -1,8 +1,8 @@
 """Find numbers typed by hand into the prose of MyST-markdown pages.
 
 The book's promise is that every number in a sentence is computed at build time and glued in.
-This scanner parses a page with the same MyST parser the book uses, keeps only the text of
-sentences (dropping code cells, inline code, math, roles such as glue and cite, directive
+This scanner reads a page with the book's MyST reader (``tools/myst.py``), keeps only the
+text of sentences (dropping code cells, inline code, math, roles such as glue and cite, directive
 options and front matter), descends into directives that hold prose (exercises, solutions,
 admonitions), and reports the numerals that remain.
 
@@ -21,11 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from markdown_it.renderer import RendererHTML
-from myst_parser.config.main import MdParserConfig
-from myst_parser.parsers.mdit import create_md_parser
+from tools import myst
 
-EXTENSIONS = {"amsmath", "dollarmath", "colon_fence", "deflist", "substitution"}
 PROSE_DIRECTIVES = {
     "exercise",
     "solution",
@@ -59,7 +56,6 @@ NUMBER_WORD = re.compile(
     r"seven|eigh|nine)ty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?)\b",
     re.IGNORECASE,
 )
-DIRECTIVE = re.compile(r"^\{([\w:-]+)\}")
 
 
 @dataclass(frozen=True)
@@ -67,23 +63,6 @@ class Finding:
     line: int
     numeral: str
     text: str
-
-
-def parser():
-    return create_md_parser(MdParserConfig(enable_extensions=EXTENSIONS), RendererHTML)
-
-
-def strip_options(body: str) -> tuple[str, int]:
-    """Drop a directive's leading ':key: value' lines or '---' YAML block; return the rest."""
-    lines = body.splitlines()
-    skipped = 0
-    if lines and lines[0].strip() == "---":
-        end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), len(lines) - 1)
-        skipped = end + 1
-    else:
-        while skipped < len(lines) and re.match(r"^\s*:[\w-]+:", lines[skipped]):
-            skipped += 1
-    return "\n".join(lines[skipped:]), skipped
 
 
 def _allowed(numeral: str, line_source: str) -> bool:
@@ -99,13 +78,11 @@ def scan(text: str, first_line: int = 1) -> list[Finding]:
     """Return the hand-typed numerals in the prose of a MyST document."""
     findings: list[Finding] = []
     source_lines = text.splitlines()
-    for token in parser().parse(text):
-        if token.type == "fence":
-            match = DIRECTIVE.match(token.info.strip())
-            if match and match.group(1) in PROSE_DIRECTIVES:
-                body, skipped = strip_options(token.content)
-                offset = first_line + (token.map[0] if token.map else 0) + 1 + skipped
-                findings += scan(body, offset)
+    for token in myst.tokens(text):
+        if token.type in ("fence", "colon_fence"):
+            block = myst.block(token, first_line)
+            if block.kind == "directive" and block.name in PROSE_DIRECTIVES:
+                findings += scan(block.body, block.body_start)
             continue
         if token.type != "inline" or not token.children:
             continue

@@ -104,16 +104,16 @@ def binder(tmp_path_factory):
     """The notebooks branch, installed the way repo2docker installs it, in a clean venv.
 
     Binder launches the rendered notebooks from the notebooks branch (tools/launch.py), which
-    ``python tools/notebooks.py branch`` assembles from the build: that tree is what is
+    ``python tools/publish.py branch`` assembles from the build: that tree is what is
     installed here, with repo2docker's own command, so the test covers what Binder builds.
     """
-    from tools import notebooks
+    from tools import publish
 
     if not list((ROOT / "_build" / "notebooks" / "teacher" / "chapters").glob("*.ipynb")):
         unavailable("no rendered notebooks in _build/notebooks (run make book)")
     tmp_path = tmp_path_factory.mktemp("binder")
     repo = tmp_path / "repo"
-    notebooks.write_branch(repo)
+    publish.write_branch(repo)
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", str(venv)])
     bin_dir = venv / "bin"

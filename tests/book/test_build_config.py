@@ -120,18 +120,18 @@ def test_workflow_publishes_the_notebooks_colab_opens():
     assert push.rstrip().endswith(f" {launch.NOTEBOOKS_BRANCH}")
     steps = workflow["jobs"]["build"]["steps"]
     collect = " ".join(s.get("run", "") for s in steps)
-    assert "tools/notebooks.py branch _build/notebooks-branch" in collect
+    assert "tools/publish.py branch _build/notebooks-branch" in collect
     upload = next(s for s in steps if s.get("with", {}).get("name") == "notebooks")
     assert upload["with"]["path"] == "_build/notebooks-branch"
 
 
 def test_notebooks_branch_carries_what_binder_needs(tmp_path):
-    from tools import notebooks
+    from tools import publish
 
     built = tmp_path / "built"
     (built / "chapters").mkdir(parents=True)
     (built / "chapters" / "01-softmax.ipynb").write_text("{}")
-    notebooks.write_branch(tmp_path / "branch", built, commit="abc123")
+    publish.write_branch(tmp_path / "branch", built, commit="abc123")
     branch = tmp_path / "branch"
     assert (branch / "chapters" / "01-softmax.ipynb").exists()
     for name in (
@@ -187,7 +187,7 @@ def test_rendered_notebook_keeps_outputs_when_the_page_came_from_the_cache(tmp_p
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    from tools import launch
+    from tools import pages
 
     def notebook(outputs):
         cell = nbformat.v4.new_code_cell(
@@ -201,12 +201,12 @@ def test_rendered_notebook_keeps_outputs_when_the_page_came_from_the_cache(tmp_p
         CacheBundleIn(notebook(result), str(tmp_path / "page.md")), check_validity=False
     )
     as_written = json.loads(nbformat.writes(notebook([])))  # what MyST-NB writes on a cache hit
-    restored = launch.with_cached_outputs(as_written, cache)
+    restored = pages.with_cached_outputs(as_written, cache)
     assert "".join(restored["cells"][1]["outputs"][0]["data"]["text/plain"]) == "2"
     assert "".join(restored["cells"][0]["source"]) == "# T"
     # Not in the cache, or no cache at all: the notebook is left as it is.
     other = json.loads(
         nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("2")]))
     )
-    assert launch.with_cached_outputs(other, cache) == other
-    assert launch.with_cached_outputs(as_written, tmp_path / "none") == as_written
+    assert pages.with_cached_outputs(other, cache) == other
+    assert pages.with_cached_outputs(as_written, tmp_path / "none") == as_written

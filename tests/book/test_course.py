@@ -216,17 +216,34 @@ def test_student_how_to_page_describes_the_student_edition(tmp_path):
 
 def test_student_sources_can_load_the_book_extension(tmp_path):
     # Regression: the student copy had tools/launch.py without tools/notebooks.py, which it
-    # imports, so the student build failed to load its extension.
+    # imported, so the student build failed to load its extension. (The page hook that
+    # imports it is tools/pages.py now.)
     import subprocess
     import sys
 
     course.write_student_sources(tmp_path / "student")
-    probe = "from tools import launch; print(launch.notebooks)"
+    probe = "from tools import pages; print(pages.notebooks)"
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path / "student", capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert str(tmp_path / "student") in result.stdout
+
+
+def test_student_sources_carry_what_their_tools_import(tmp_path):
+    # Every build helper the student copy carries imports there: a module that a copied one
+    # imports (tools/course.py imports tools/myst.py) is copied too.
+    import subprocess
+    import sys
+
+    course.write_student_sources(tmp_path / "student")
+    copied = sorted(p.stem for p in (tmp_path / "student" / "tools").glob("[a-z]*.py"))
+    assert "course" in copied and "launch" in copied
+    probe = "; ".join(f"import tools.{name}" for name in copied)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path / "student", capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_student_edition_leaves_out_the_instructors_guide(tmp_path):

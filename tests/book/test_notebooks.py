@@ -130,7 +130,7 @@ def test_glue_math_directive_is_display_math_with_its_number():
 
 def test_tabs_admonitions_and_definition_lists_become_plain_markdown():
     source = (
-        "::::{tab-set}\n:::{tab-item} PyTorch\nTorch text.\n:::\n:::{tab-item} JAX\nJax.\n:::\n"
+        "::::{tab-set}\n\n:::{tab-item} PyTorch\nTorch text.\n:::\n:::{tab-item} JAX\nJax.\n:::\n"
         "::::\n\n```{note}\nA note.\n```\n\nBinder\n: Opens JupyterLab.\n"
     )
     text = markdown(render(nb(("markdown", source))))
@@ -138,6 +138,15 @@ def test_tabs_admonitions_and_definition_lists_become_plain_markdown():
     assert "> **Note**\n>\n> A note." in text
     assert "**Binder**" in text and ": Opens" not in text
     assert notebooks.raw_myst(render(nb(("markdown", source)))) == []
+
+
+def test_directive_options_the_site_cannot_read_fail_loudly():
+    # The renderer reads MyST as the site does (tools/myst.py): a tab item right after the
+    # tab set's opening line is read as the set's options, which MyST rejects (the build
+    # warns, and fails under -W). The hand parser it replaced rendered it as two tabs.
+    source = "::::{tab-set}\n:::{tab-item} PyTorch\nTorch text.\n:::\n::::\n"
+    with pytest.raises(notebooks.UnsupportedMyST, match=r"options to \{tab-set\}"):
+        render(nb(("markdown", source)))
 
 
 def test_button_ref_becomes_a_bold_link():

@@ -4,30 +4,42 @@ The NumPy path (:mod:`softmax_lib._normaliser`) makes one array-sized temporary 
 (shift, TwoSum error, exponential, correction, sum). These kernels do the same arithmetic
 row by row with no temporaries beyond a block of the row:
 
-1. the row's maximum ``m`` (and whether the row holds NaN), in the row's own dtype;
+1. the row's maximum ``m``, in the row's own dtype;
 2. block by block, the terms ``t_i = exp(d_i + e_i)`` where ``d_i + e_i == x_i - m`` exactly
-   (TwoSum), with our own ``exp`` that returns ``exp(d)`` as an unevaluated sum ``hi + lo``
-   (a table of ``2**(j/32)`` in two parts, Cody-Waite reduction, a degree-6 polynomial,
-   fused multiply-adds), so the term is rounded once; and their sum, compensated (TwoSum
-   in LANES independent lanes), kept as ``S_hi + S_lo``;
+   (TwoSum), with our own ``exp`` (below), rounded once; and their sum, compensated
+   (TwoSum in 32 independent lanes), kept as ``S_hi + S_lo``;
 3. the output: ``t_i / S`` (softmax, dividing by the pair), ``(d_i - log S) + e_i`` with
    ``log S = log1p((S_hi - 1) + S_lo)`` (log-softmax), ``m + log S`` (log-sum-exp), or
    the target's entry of log-softmax (cross-entropy).
 
-Every loop is written so that LLVM vectorises it without fast-math (no reassociation: the
-lanes are explicit; fused multiply-adds only where written, through `_fma`). numba inlines
-the helpers into each kernel, once per level of nesting: the terms of a block and the
-log-sum of a row are written out where they are used, not nested one level deeper, which
-took about 15% off the compilation and about 20% off the time of rows of 32 entries
-(log-softmax, log-sum-exp and cross-entropy), with the same results bit for bit. float32 rows
-are read and computed in float64 registers and rounded once when stored; they need less: an
-``exp`` without the table, and for softmax a plain sum (a relative error near 2**-40 is far
-below half a float32 ULP). Rows whose maximum is not finite or that contain NaN are flagged
-and left to the NumPy path, which owns the special-value policy. The ``segment_*`` kernels
-compute one long row in segments, which :mod:`softmax_lib._dispatch` runs on threads. Each
-kernel is compiled by :func:`softmax_lib._dispatch.compile_kernel`: lazily, cached on disk
-where numba can, and with its inputs passed read-only, so that one compiled version serves
-read-only and writable arrays alike.
+Speed comes from letting LLVM use the vector units on every pass, without fast-math (which
+would reassociate the compensated sums away):
+
+- The ``exp`` has no table: ``d = k ln 2 + r`` with ``|r| <= ln(2) / 2`` (an FMA makes the
+  reduction exact), ``exp(r) = 1 + r + r**2 P(r)`` with ``P`` a polynomial of degree 10
+  fitted on that interval (a relative error below 2**-61) and ``1 + r`` kept as an
+  unevaluated pair, so the term is rounded once; ``2**k`` goes into the exponent bits.
+  Every lane does the same arithmetic (a table look-up is a gather, which kept LLVM's
+  loop scalar). Terms below 2**-1022 take a second pass that scales by ``2**k`` in two
+  steps, so that subnormal terms are rounded once too.
+- The maximum and the compensated sum are two small intrinsics written in LLVM IR
+  (:func:`_vector_max`, :func:`_vector_sum`), whose vector accumulators live in registers:
+  numba cannot tell LLVM that a small array of lanes does not alias the data, and lanes in
+  memory made the same loop several times slower (a store-to-load chain per element).
+- Each hot loop is its own small function over 1-D slices (not inlined into the kernels:
+  the inlined versions vectorised worse).
+- Rows shorter than SHORT are taken eight at a time, transposed, one row per lane of the
+  vectors: their terms are one flat loop and each row's sum needs no fold across lanes.
+
+float32 rows are read and computed in float64 registers and rounded once when stored; they
+need less: a polynomial of degree 7 (2**-43), no TwoSum, and for softmax a plain sum (a
+relative error near 2**-40 is far below half a float32 ULP). Rows whose maximum is not
+finite, or whose sum is not (a NaN in the row), are flagged and left to the NumPy path,
+which owns the special-value policy. The ``segment_*`` kernels compute one long row in
+segments, which :mod:`softmax_lib._dispatch` runs on threads. Each kernel is compiled by
+:func:`softmax_lib._dispatch.compile_kernel`: lazily, cached on disk where numba can, and
+with its inputs passed read-only, so that one compiled version serves read-only and
+writable arrays alike.
 
 numba is optional: :func:`softmax_lib._dispatch.kernels` is None without it (or with
 ``SOFTMAX_LIB_NUMBA=0``), and the callers then use the NumPy path, which meets the same
@@ -40,16 +52,51 @@ import math
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from softmax_lib._dispatch import compile_kernel
 
-FLOOR_D = -746.0  # exp(d) rounds to 0 in float64 below about -745.13: smaller d are clamped
 BLOCK = 1024  # terms computed, then summed, per block (8 KiB: stays in L1)
-LANES = 32  # independent compensated sums
+LANES = 32  # independent compensated sums: 4 vectors of 8 doubles
+SHORT = 128  # shorter rows are computed eight at a time, one per lane
+WIDTH = 8  # rows side by side in the short-row path
+KEEP_SINGLE = 4096  # float32 softmax keeps a row's terms (float64 scratch) up to this length
+UNDER = -745.2  # exp(d) rounds to 0 in float64 below about -745.13
+SUBNORMAL = -708.3  # exp(d) is subnormal below about -708.40: scaled in two steps
 FLOOR_SINGLE = -700.0  # float32 rows: exp(-700) is a normal float64, 0 once in float32
-KEEP_SINGLE = 1024  # float32 softmax keeps a row's terms (float64 scratch) up to this length
+INV_LN2 = 1.4426950408889634  # 1 / ln 2, rounded
+LN2_HI = 0.6931471805599453  # ln 2 rounded: k * LN2_HI is exact to the FMA's one rounding
+LN2_LO = 2.3190468138462996e-17  # ln 2 - LN2_HI, rounded
+SHIFTER = 6755399441055744.0  # 1.5 * 2**52: y + SHIFTER holds round(y) in its low bits
+# exp(r) = 1 + r + r**2 P(r) on |r| <= ln(2) / 2: P the Chebyshev fit of degree 10 to
+# (exp(r) - 1 - r) / r**2 (mpmath.chebyfit; 1.4e-18 off, 2**-61 relative in exp once rounded),
+# highest degree first; and of degree 7 (4.6e-13 off, 2**-43 relative) for float32 rows.
+POLY = (
+    2.0914679376583935e-09,
+    2.510520637395701e-08,
+    2.7557273661348637e-07,
+    2.7557255425746435e-06,
+    2.4801587325533363e-05,
+    0.00019841269874800493,
+    0.0013888888888883752,
+    0.008333333333326141,
+    0.04166666666666667,
+    0.1666666666666667,
+    0.5,
+)
+POLY_SINGLE = (
+    2.7617564785876086e-06,
+    2.4867870179687727e-05,
+    0.00019841224599656011,
+    0.0013888839110572009,
+    0.00833333334420298,
+    0.04166666678626573,
+    0.16666666666662586,
+    0.4999999999995511,
+)
 
 
 @intrinsic
@@ -74,318 +121,536 @@ def _single(typingctx, x):
     return types.boolean(x), codegen
 
 
-def _table():
-    """2**(j/32) for j = 0..31, each as hi + lo (hi the rounded value, lo what is left)."""
-    import mpmath
+@intrinsic
+def _bits(typingctx, x):
+    """The bits of the float64 `x` as an int64 (a bitcast: no conversion)."""
 
-    with mpmath.workprec(200):
-        exact = [mpmath.mpf(2) ** (mpmath.mpf(j) / 32) for j in range(32)]
-        hi = [float(v) for v in exact]
-        lo = [float(v - mpmath.mpf(h)) for v, h in zip(exact, hi, strict=True)]
-    return np.array(hi), np.array(lo)
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
 
-
-TABLE_HI, TABLE_LO = _table()
-INV_LN2_32 = 46.16624130844683  # 32 / ln 2
-LN2_32_HI = 0.021660849391992087  # ln 2 / 32 to 35 bits: k * LN2_32_HI is exact for |k| < 2**18
-LN2_32_LO = 5.062034433330175e-13  # ln 2 / 32 - LN2_32_HI, rounded
-INV_LN2 = 1.4426950408889634  # 1 / ln 2
-LN2 = 0.6931471805599453  # ln 2, rounded
-SHIFTER = 6755399441055744.0  # 1.5 * 2**52: y + SHIFTER holds round(y) in its low bits
-EXP_BITS = -(1 << 52)  # the sign and exponent field of a float64, as an int64 mask
-BIAS_60 = (1023 + 60) << 52  # the exponent field of 2**60
-TWO_M60 = 2.0**-60
+    return types.int64(types.float64), codegen
 
 
-@nb.njit(inline="always")
-def _reduce(d):
-    """Split d as ``(32 k + j) ln2 / 32 + r``: return ``kf = 32 k + j``, ``j``, ``2**(k + 60)``.
+@intrinsic
+def _from_bits(typingctx, k):
+    """The float64 whose bits are the int64 `k`."""
 
-    ``kf`` is rounded to the nearest integer by adding SHIFTER, whose low bits then
-    hold it (two's complement): ``j`` and ``k`` are read from them, no conversion.
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+def _vector_loop(context, builder, data, start, stop, step, body):
+    """Emit ``for i in range(start, start + step * count): body(address of x[i])``.
+
+    `count` is how many whole steps fit in ``stop - start``; returns the index after them.
     """
-    shifted = _fma(d, INV_LN2_32, SHIFTER)
-    kf = shifted - SHIFTER
-    bits = np.float64(shifted).view(np.int64)
-    scale = np.int64(((bits << 47) & EXP_BITS) + BIAS_60).view(np.float64)
-    return kf, bits & 31, scale
+    intp = context.get_value_type(types.intp)
+    count = builder.sdiv(builder.sub(stop, start), ir.Constant(intp, step))
+    with cgutils.for_range(builder, count) as loop:
+        base = builder.add(start, builder.mul(loop.index, ir.Constant(intp, step)))
+        body(lambda offset: builder.gep(data, [builder.add(base, ir.Constant(intp, offset))]))
+    return builder.add(start, builder.mul(count, ir.Constant(intp, step)))
 
 
-@nb.njit(inline="always")
-def exp_parts(d, e):
-    """``exp(d + e) == (hi + lo) * scale * 2**-60`` for FLOOR_D <= d <= 0, to about 2**-57.
+@intrinsic
+def _vector_max(typingctx, x, start, stop, lanes):
+    """Fold ``x[start:]`` into `lanes` (4 vectors of 64 bytes, x's dtype) by maximum.
 
-    ``e`` is the rounding error of ``d`` (``|e| <= ulp(d) / 2``). ``d = (32 k + j)
-    ln2 / 32 + r`` with ``|r| <= ln2 / 64``, so ``exp(d) = 2**k 2**(j/32) exp(r)``;
-    the table holds ``2**(j/32)`` in two parts, ``exp(r) - 1`` is a short
-    polynomial, and ``2**(k + 60)`` is exact even where ``2**k`` is subnormal.
+    Whole vectors only: returns the index where the rest begins. NaN entries are passed
+    over (an ordered comparison); a NaN shows later, in the sum.
     """
-    kf, j, scale = _reduce(d)
-    r_hi = _fma(-kf, LN2_32_HI, d)  # exact
-    r = _fma(-kf, LN2_32_LO, r_hi)
-    r_lo = _fma(-kf, LN2_32_LO, r_hi - r)
-    p = _fma(r, 1.0 / 720, 1.0 / 120)
-    p = _fma(r, _fma(r, _fma(r, p, 1.0 / 24), 1.0 / 6), 0.5)
-    tail = r + _fma(r * r, p, r_lo)  # exp(r + r_lo) - 1
-    tail = tail + _fma(e, tail, e)  # exp(r + r_lo + e) - 1
-    hi = TABLE_HI[j]
-    return hi, _fma(hi, tail, TABLE_LO[j]), scale
+    sig = types.intp(x, types.intp, types.intp, lanes)
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        acc = context.make_array(signature.args[3])(context, builder, args[3]).data
+        element = context.get_value_type(signature.args[0].dtype)
+        width = 64 // context.get_abi_sizeof(element)
+        vector = ir.VectorType(element, width).as_pointer()
+        intp = context.get_value_type(types.intp)
+
+        def lane(u):
+            return builder.bitcast(builder.gep(acc, [ir.Constant(intp, u * width)]), vector)
+
+        regs = [cgutils.alloca_once_value(builder, builder.load(lane(u), align=4)) for u in range(4)]
+
+        def body(at):
+            for u, reg in enumerate(regs):
+                v = builder.load(builder.bitcast(at(u * width), vector), align=4)
+                m = builder.load(reg)
+                builder.store(builder.select(builder.fcmp_ordered(">", v, m), v, m), reg)
+
+        done = _vector_loop(context, builder, data, args[1], args[2], 4 * width, body)
+        for u, reg in enumerate(regs):
+            builder.store(builder.load(reg), lane(u), align=4)
+        return done
+
+    return sig, codegen
 
 
-@nb.njit(inline="always")
+def _make_vector_sum(compensate):
+    """An intrinsic that adds ``t[start:]`` (float64) into LANES lanes, 4 vectors of 8.
+
+    ``acc[:LANES]`` are the sums and, with `compensate`, ``acc[LANES:]`` the rounding
+    errors of each addition (TwoSum, exact), added up. Whole steps of LANES only: returns
+    the index where the rest begins. No fast-math flag is set, so the TwoSum survives.
+    """
+
+    @intrinsic
+    def vector_sum(typingctx, t, start, stop, acc):
+        sig = types.intp(t, types.intp, types.intp, acc)
+
+        def codegen(context, builder, signature, args):
+            data = context.make_array(signature.args[0])(context, builder, args[0]).data
+            lanes = context.make_array(signature.args[3])(context, builder, args[3]).data
+            vector = ir.VectorType(ir.DoubleType(), 8).as_pointer()
+            intp = context.get_value_type(types.intp)
+
+            def lane(u):
+                return builder.bitcast(builder.gep(lanes, [ir.Constant(intp, 8 * u)]), vector)
+
+            parts = 8 if compensate else 4
+            regs = [
+                cgutils.alloca_once_value(builder, builder.load(lane(u), align=8))
+                for u in range(parts)
+            ]
+
+            def body(at):
+                for u in range(4):
+                    v = builder.load(builder.bitcast(at(8 * u), vector), align=8)
+                    a = builder.load(regs[u])
+                    s = builder.fadd(a, v)
+                    builder.store(s, regs[u])
+                    if compensate:  # TwoSum: (a - (s - bv)) + (v - bv), bv = s - a
+                        bv = builder.fsub(s, a)
+                        err = builder.fadd(
+                            builder.fsub(a, builder.fsub(s, bv)), builder.fsub(v, bv)
+                        )
+                        builder.store(builder.fadd(builder.load(regs[4 + u]), err), regs[4 + u])
+
+            done = _vector_loop(context, builder, data, args[1], args[2], LANES, body)
+            for u, reg in enumerate(regs):
+                builder.store(builder.load(reg), lane(u), align=8)
+            return done
+
+        return sig, codegen
+
+    return vector_sum
+
+
+_vector_sum = _make_vector_sum(True)
+_vector_sum_plain = _make_vector_sum(False)
+
+
+@nb.njit(inline="always", error_model="numpy")
 def _two_sum(a, b):
     s = a + b
     b_virtual = s - a
     return s, (a - (s - b_virtual)) + (b - b_virtual)
 
 
-@nb.njit(inline="always")
-def _shift(xi, m):
-    """``d + e == xi - m`` exactly (TwoSum), with d clamped to FLOOR_D (and e then 0)."""
-    d, e = _two_sum(xi, -m)
-    low = d < FLOOR_D
-    return (FLOOR_D if low else d), (0.0 if low else e)
+@nb.njit(inline="always", error_model="numpy")
+def _exp(d, e, subnormal):
+    """``exp(d + e)`` rounded once, for ``d <= 0`` and ``|e| <= ulp(d) / 2``; 0 below UNDER.
 
-
-@nb.njit(inline="always")
-def _term(xi, m):
-    """``exp(xi - m)`` rounded once, for a float64 ``xi <= m``."""
-    d, e = _shift(xi, m)
-    hi, lo, scale = exp_parts(d, e)
-    return ((hi + lo) * scale) * TWO_M60  # the first product is exact, the second rounds
-
-
-@nb.njit(inline="always")
-def _term_single(xi, m):
-    """``exp(xi - m)`` for a float32 ``xi``, with a relative error below 2**-36.
-
-    Its results are rounded to float32 (2**-24), so less suffices, and no table:
-    ``xi - m`` is within 2**-53 in float64 (no TwoSum); ``d = k ln2 + r`` with one constant
-    (off by at most 2**-43) and ``|r| <= ln2 / 2``; ``exp(r)`` a polynomial of
-    degree 9; results below 2**-1000, which vanish in float32, are not made exact:
-    d is clamped to FLOOR_SINGLE and ``2**k`` goes into the exponent bits directly.
+    ``d = k ln2 + r``: the FMA ``d - k LN2_HI`` is exact (d and k LN2_HI are multiples
+    of 2**-53 near each other, or k is 0), and ``r + r_lo`` takes the rest of
+    ``-k LN2_LO + e`` (TwoSum), so the reduced argument is good to about 2**-105.
+    ``1 + r`` is the pair ``h + h_lo`` (exact); the polynomial part ``q`` is below
+    0.07, so its rounding adds at most 1/16 ULP to the last one. With `subnormal`,
+    ``2**k`` is applied in two steps, so that a subnormal result is rounded once.
+    NaN stays NaN.
     """
-    d = max(np.float64(xi) - m, FLOOR_SINGLE)
     shifted = _fma(d, INV_LN2, SHIFTER)
     kf = shifted - SHIFTER
-    r = _fma(-kf, LN2, d)
-    p = _fma(r, 1.0 / 362880, 1.0 / 40320)
-    for c in (1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1.0, 1.0):
-        p = _fma(r, p, c)
-    k_bits = np.float64(shifted).view(np.int64) << 52
-    return np.int64(np.float64(p).view(np.int64) + k_bits).view(np.float64)
+    k = _bits(shifted) - _bits(SHIFTER)
+    r, r_lo = _two_sum(_fma(-kf, LN2_HI, d), _fma(-kf, LN2_LO, e))
+    p = POLY[0]
+    for c in POLY[1:]:
+        p = _fma(p, r, c)
+    q = _fma(r * r, p, r_lo)  # exp(r + r_lo) - 1 - r, to 2**-61 relative in exp
+    h = 1.0 + r
+    h_lo = (1.0 - h) + r  # exact: |r| < 1
+    t = h + (h_lo + q)
+    if subnormal:
+        half = k >> 1
+        t = (t * _from_bits((half + 1023) << 52)) * _from_bits((k - half + 1023) << 52)
+    else:
+        t = t * _from_bits((k + 1023) << 52)
+    return 0.0 if d < UNDER else t
 
 
-@nb.njit(inline="always")
-def _add_plain(v, lanes):
-    """Add ``v`` into LANES running sums, uncompensated: enough for float32 softmax.
+@nb.njit(inline="always", error_model="numpy")
+def _exp_single(d):
+    """``exp(d)`` for ``d <= 0``, to 2**-43 relative: enough for one rounding to float32.
 
-    Their sums need a relative error far below 2**-24, not the compensated 2**-100.
+    d is clamped to FLOOR_SINGLE (results that vanish in float32), so 2**k is normal.
     """
-    n = v.shape[0]
-    i = 0
-    while i + LANES <= n:
-        for j in range(LANES):
-            lanes[j] += v[i + j]
-        i += LANES
-    for j in range(n - i):
-        lanes[j] += v[i + j]
+    d = FLOOR_SINGLE if d < FLOOR_SINGLE else d
+    shifted = _fma(d, INV_LN2, SHIFTER)
+    kf = shifted - SHIFTER
+    k = _bits(shifted) - _bits(SHIFTER)
+    r = _fma(-kf, LN2_HI, d)
+    p = POLY_SINGLE[0]
+    for c in POLY_SINGLE[1:]:
+        p = _fma(p, r, c)
+    return (1.0 + _fma(r * r, p, r)) * _from_bits((k + 1023) << 52)
 
 
-@nb.njit(inline="always")
-def _add_compensated(v, lanes, errors):
-    """Add ``v`` into LANES running sums with TwoSum, their errors into `errors`.
-
-    Thirty-two independent lanes keep the TwoSum chains of a long row from stalling
-    the vector units; the lanes run on across blocks and are combined once per row.
-    """
-    n = v.shape[0]
-    i = 0
-    while i + LANES <= n:
-        for j in range(LANES):
-            s, e = _two_sum(lanes[j], v[i + j])
-            errors[j] += e
-            lanes[j] = s
-        i += LANES
-    for j in range(n - i):
-        s, e = _two_sum(lanes[j], v[i + j])
-        errors[j] += e
-        lanes[j] = s
+@nb.njit(inline="always", error_model="numpy")
+def _shift(v, m):
+    """``d + e == v - m`` exactly (TwoSum, written out for the vectoriser)."""
+    d = v - m
+    b_virtual = d - v
+    return d, (v - (d - b_virtual)) - (m + b_virtual)
 
 
-@nb.njit(inline="always")
-def _combine(lanes, errors, compensate):
-    """Return the lanes' total as ``hi + lo``: upper halves folded onto lower, to one lane."""
-    half = LANES
-    while half > 1:
-        half //= 2
-        for j in range(half):
-            if compensate:
-                s, e = _two_sum(lanes[j], lanes[j + half])
-                errors[j] += errors[j + half] + e
-            else:
-                s = lanes[j] + lanes[j + half]
-            lanes[j] = s
-    return lanes[0], errors[0] if compensate else 0.0
+# The hot loops: each a small function over 1-D slices, so that LLVM vectorises it.
 
 
-@nb.njit(inline="always")
-def _row_max(row):
-    """Return the row's maximum (as float64) and whether it holds NaN.
+@nb.njit(error_model="numpy")
+def _terms(x, m, t):
+    """``t = exp(x - m)`` for float64 `x`; True if some term is subnormal (redo: `_terms_low`)."""
+    low = 0
+    for i in range(x.shape[0]):
+        d, e = _shift(x[i], m)
+        t[i] = _exp(d, e, False)
+        low |= (d < SUBNORMAL) & (d >= UNDER)
+    return low != 0
 
-    Computed in the row's own dtype (16 float32 lanes fit where 8 float64 do), in 8
-    explicit lanes, which LLVM vectorises without fast-math; ``v - v`` stays 0 unless
-    v is NaN or infinite.
+
+@nb.njit(error_model="numpy")
+def _terms_low(x, m, t):
+    """``t = exp(x - m)`` for float64 `x`, subnormal terms rounded once."""
+    for i in range(x.shape[0]):
+        d, e = _shift(x[i], m)
+        t[i] = _exp(d, e, True)
+
+
+@nb.njit(error_model="numpy")
+def _terms_single(x, m, t):
+    """``t = exp(x - m)`` (float64) for float32 `x`: x - m is exact or within 2**-53."""
+    for i in range(x.shape[0]):
+        t[i] = _exp_single(np.float64(x[i]) - m)
+
+
+@nb.njit(error_model="numpy")
+def _max(x, lanes):
+    """The maximum of the 1-D `x` (NaN passed over; -inf if x is all NaN), as float64."""
+    lanes[:] = -np.inf
+    done = _vector_max(x, 0, x.shape[0], lanes)
+    m = lanes[0]
+    for j in range(1, lanes.shape[0]):
+        m = lanes[j] if lanes[j] > m else m
+    for i in range(done, x.shape[0]):
+        m = x[i] if x[i] > m else m
+    return np.float64(m)
+
+
+@nb.njit(inline="always", error_model="numpy")
+def _add_rest(t, start, acc, compensate):
+    """Add ``t[start:]`` (fewer than LANES) into the lanes, one each."""
+    for i in range(start, t.shape[0]):
+        j = i - start
+        if compensate:
+            s, e = _two_sum(acc[j], t[i])
+            acc[LANES + j] += e
+            acc[j] = s
+        else:
+            acc[j] += t[i]
+
+
+@nb.njit(error_model="numpy")
+def _fold(acc, first, stride, compensate):
+    """The total of lanes ``first, first + stride, ...`` as ``hi + lo`` (TwoSum, in order)."""
+    hi = lo = 0.0
+    for j in range(first, LANES, stride):
+        if compensate:
+            hi, e = _two_sum(hi, acc[j])
+            lo += e + acc[LANES + j]
+        else:
+            hi += acc[j]
+    return _two_sum(hi, lo)
+
+
+@nb.njit(error_model="numpy")
+def _row_sum(row, m, t, acc, compensate):
+    """``sum(exp(row - m))`` as ``hi + lo``, block by block; the terms are left in `t`.
+
+    `t` holds the whole row (softmax keeps them) or one block (reused); `compensate` is
+    False only for float32 softmax, which needs the sum, not its tail beside the
+    maximum's term (log1p of that tail is what log-softmax and log-sum-exp need).
     """
     n = row.shape[0]
-    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = row[0]
-    z0 = z1 = z2 = z3 = z4 = z5 = z6 = z7 = row[0] - row[0]
-    i = 0
-    while i + 8 <= n:
-        v0, v1, v2, v3 = row[i], row[i + 1], row[i + 2], row[i + 3]
-        v4, v5, v6, v7 = row[i + 4], row[i + 5], row[i + 6], row[i + 7]
-        m0, m1 = (v0 if v0 > m0 else m0), (v1 if v1 > m1 else m1)
-        m2, m3 = (v2 if v2 > m2 else m2), (v3 if v3 > m3 else m3)
-        m4, m5 = (v4 if v4 > m4 else m4), (v5 if v5 > m5 else m5)
-        m6, m7 = (v6 if v6 > m6 else m6), (v7 if v7 > m7 else m7)
-        z0, z1, z2, z3 = z0 + (v0 - v0), z1 + (v1 - v1), z2 + (v2 - v2), z3 + (v3 - v3)
-        z4, z5, z6, z7 = z4 + (v4 - v4), z5 + (v5 - v5), z6 + (v6 - v6), z7 + (v7 - v7)
-        i += 8
-    m = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
-    z = ((z0 + z1) + (z2 + z3)) + ((z4 + z5) + (z6 + z7))
-    while i < n:
-        v = row[i]
-        m = v if v > m else m
-        z += v - v
-        i += 1
-    has_nan = False
-    if z != z:  # an infinity or a NaN: look again, for NaN only (rare)
-        for j in range(n):
-            has_nan |= row[j] != row[j]
-    return np.float64(m), has_nan
-
-
-@nb.njit(inline="always")
-def _row_sum(row, m, terms, lanes, errors, single, compensate):
-    """``sum(exp(row - m))`` as ``hi + lo``, block by block; the terms are left in `terms`.
-
-    `terms` holds the whole row (softmax keeps them) or one block (reused); `single`
-    says the row is float32 (cheaper terms suffice); `compensate` is False only for
-    float32 softmax, which needs the sum, not its tail beside the maximum's term
-    (log1p of that tail is what log-softmax and log-sum-exp need).
-    """
-    n = row.shape[0]
-    keep = terms.shape[0] == n
-    lanes[:] = 0.0
-    errors[:] = 0.0
+    keep = t.shape[0] >= n
+    acc[:] = 0.0
     for start in range(0, n, BLOCK):
         stop = min(start + BLOCK, n)
-        dst = terms[start:stop] if keep else terms[: stop - start]
-        src = row[start:stop]  # the block's terms: exp(src - m)
-        if single:
-            for i in range(src.shape[0]):
-                dst[i] = _term_single(src[i], m)
-        else:
-            for i in range(src.shape[0]):
-                dst[i] = _term(np.float64(src[i]), m)
+        src = row[start:stop]
+        dst = t[start:stop] if keep else t[: stop - start]
+        if _single(row):
+            _terms_single(src, m, dst)
+        elif _terms(src, m, dst):
+            _terms_low(src, m, dst)
         if compensate:
-            _add_compensated(dst, lanes, errors)
+            _add_rest(dst, _vector_sum(dst, 0, dst.shape[0], acc), acc, True)
         else:
-            _add_plain(dst, lanes)
-    return _combine(lanes, errors, compensate)
+            _add_rest(dst, _vector_sum_plain(dst, 0, dst.shape[0], acc), acc, False)
+    return _fold(acc, 0, 1, compensate)
 
 
-@nb.njit(inline="always")
-def _divide(row, m, hi, lo, t, o, single):
-    """Write softmax's last pass: ``o = t / (hi + lo)`` (long float32 rows: terms again).
+@nb.njit(error_model="numpy")
+def _divide(t, o, hi, lo):
+    """``o = t / (hi + lo)``: ``q = t (1 / hi)``, then corrected by its exact residual.
 
-    float64: ``q = t / hi``, then its residual ``t - q (hi + lo)`` (exact but for the
-    tiny ``q lo``) corrects q, so the sum is not rounded to one double first (which
-    cost up to one ULP more).
+    ``t - q hi`` is exact (FMA); with ``- q lo`` it is the residual against the pair, and
+    ``q + residual / hi`` is within a hair of half an ULP of ``t / (hi + lo)``, without a
+    division per element (a division is several times slower than an FMA).
     """
-    s = hi + lo
-    if not single:  # t is o: in place (LLVM would not vectorise o[i] = t[i] / s)
-        inverse = 1.0 / s
-        for i in range(t.shape[0]):
-            q = t[i] / hi
-            t[i] = _fma(_fma(-q, lo, _fma(-q, hi, t[i])), inverse, q)
-    elif t.shape[0] == row.shape[0]:  # float32: t * (1 / s) is within 2**-51 of t / s
-        for i in range(t.shape[0]):
-            o[i] = t[i] * (1.0 / s)
-    else:
-        for i in range(row.shape[0]):
-            o[i] = _term_single(row[i], m) * (1.0 / s)
+    inverse = 1.0 / hi
+    for i in range(t.shape[0]):
+        q = t[i] * inverse
+        o[i] = _fma(_fma(-q, lo, _fma(-q, hi, t[i])), inverse, q)
 
 
-@nb.njit(inline="always")
-def _subtract(row, m, log_s, o, single):
-    """Write log-softmax's last pass: ``o = (x - m) - log s``, the error of x - m kept."""
-    # float32: x_i - m in float64 is exact when the binary exponents of x_i and m differ by
-    # at most 29 (24 + 29 = 53 bits); beyond that it is rounded, by at most 2**-53 relative,
-    # far below half a float32 ULP (at least 2**-25 relative), so the rounding to float32
-    # when o[i] is stored dominates the error.
-    if single:
-        for i in range(row.shape[0]):
-            o[i] = (np.float64(row[i]) - m) - log_s
+@nb.njit(error_model="numpy")
+def _scale(t, o, inverse):
+    """``o = t * inverse`` (float32 softmax: within 2**-51 of ``t / s``, then rounded)."""
+    for i in range(t.shape[0]):
+        o[i] = t[i] * inverse
+
+
+@nb.njit(error_model="numpy")
+def _scale_again(x, m, o, inverse):
+    """``o = exp(x - m) * inverse`` for float32 rows whose terms were not kept."""
+    for i in range(x.shape[0]):
+        o[i] = _exp_single(np.float64(x[i]) - m) * inverse
+
+
+@nb.njit(error_model="numpy")
+def _subtract(x, m, log_s, o):
+    """Write log-softmax's last pass: ``o = (x - m) - log s``, the error of x - m kept.
+
+    float32: x_i - m in float64 is exact when the binary exponents of x_i and m differ by
+    at most 29 (24 + 29 = 53 bits); beyond that it is rounded, by at most 2**-53
+    relative, far below half a float32 ULP, so the rounding when o[i] is stored dominates.
+    """
+    if _single(x):
+        for i in range(x.shape[0]):
+            o[i] = (np.float64(x[i]) - m) - log_s
     else:
-        for i in range(row.shape[0]):
-            d, e = _two_sum(row[i], -m)  # d + e == x_i - m exactly
-            e = e if e - e == 0.0 else 0.0  # NaN where d is infinite: no correction there
-            o[i] = (d - log_s) + e
+        for i in range(x.shape[0]):
+            d, e = _shift(x[i], m)
+            value = (d - log_s) + e
+            o[i] = value if d > -np.inf else d  # -inf entries: e is NaN there
+
+
+@nb.njit(inline="always", error_model="numpy")
+def _log_sum(hi, lo):
+    """``log(hi + lo)`` for a sum with ``hi >= 1`` (the maximum's term): hi - 1 is exact."""
+    return math.log1p((hi - 1.0) + lo)
+
+
+# Short rows, eight side by side: `work` holds per column c and row j, at c * WIDTH + j,
+# the shifted logit d (row 0), its TwoSum error e (row 1) and the term t (row 2).
+
+
+@nb.njit(error_model="numpy")
+def _terms_flat(d, e, t):
+    """``t = exp(d + e)`` over the flat arrays; True if some term is subnormal."""
+    low = 0
+    for i in range(d.shape[0]):
+        t[i] = _exp(d[i], e[i], False)
+        low |= (d[i] < SUBNORMAL) & (d[i] >= UNDER)
+    return low != 0
+
+
+@nb.njit(error_model="numpy")
+def _terms_flat_low(d, e, t):
+    for i in range(d.shape[0]):
+        t[i] = _exp(d[i], e[i], True)
+
+
+@nb.njit(error_model="numpy")
+def _terms_flat_single(d, t):
+    for i in range(d.shape[0]):
+        t[i] = _exp_single(d[i])
+
+
+@nb.njit(error_model="numpy")
+def _short_sums(x, first, m, work, acc, sums, lanes):
+    """Rows ``first, ...`` (up to WIDTH) of `x`, shorter than SHORT: shift, terms and sums.
+
+    ``m[j]`` gets row j's maximum (NaN passed over), ``sums[0, j] + sums[1, j]`` the sum of
+    its terms (0 where m is not finite: such a row is flagged by the caller). Missing rows
+    past the end repeat the last one. The lanes of `_vector_sum` are four columns of eight
+    rows: lane k adds row ``k % WIDTH``.
+    """
+    n, last = x.shape[1], x.shape[0] - 1
+    r0, r1, r2, r3 = first, min(first + 1, last), min(first + 2, last), min(first + 3, last)
+    r4, r5, r6, r7 = min(first + 4, last), min(first + 5, last), min(first + 6, last), last
+    r7 = min(first + 7, last)
+    m0, m1, m2, m3 = x[r0, 0], x[r1, 0], x[r2, 0], x[r3, 0]
+    m4, m5, m6, m7 = x[r4, 0], x[r5, 0], x[r6, 0], x[r7, 0]
+    for c in range(1, n):  # eight independent chains, in registers
+        m0, m1 = max(m0, x[r0, c]), max(m1, x[r1, c])
+        m2, m3 = max(m2, x[r2, c]), max(m3, x[r3, c])
+        m4, m5 = max(m4, x[r4, c]), max(m5, x[r5, c])
+        m6, m7 = max(m6, x[r6, c]), max(m7, x[r7, c])
+    m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7] = m0, m1, m2, m3, m4, m5, m6, m7
+    rows = (r0, r1, r2, r3, r4, r5, r6, r7)
+    for j in range(WIDTH):  # a row holding NaN: max() may have returned it
+        if not np.isfinite(m[j]):
+            m[j] = _max(x[rows[j]], lanes)  # NaN passed over
+    size = n * WIDTH
+    d, e, t = work[0, :size], work[1, :size], work[2, :size]
+    for j in range(WIDTH):
+        mj = m[j] if np.isfinite(m[j]) else 0.0  # a harmless shift; the row is flagged
+        row = x[rows[j]]
+        for c in range(n):
+            d[c * WIDTH + j], e[c * WIDTH + j] = _shift(np.float64(row[c]), mj)
+    if _single(x):
+        _terms_flat_single(d, t)
+    elif _terms_flat(d, e, t):
+        _terms_flat_low(d, e, t)
+    acc[:] = 0.0
+    done = _vector_sum(t, 0, size, acc)
+    for i in range(done, size):  # fewer than LANES: lane i - done is row i % WIDTH
+        s, err = _two_sum(acc[i - done], t[i])
+        acc[LANES + i - done] += err
+        acc[i - done] = s
+    for j in range(WIDTH):
+        sums[0, j], sums[1, j] = _fold(acc, j, WIDTH, True)
+
+
+@nb.njit(error_model="numpy")
+def _short_scratch(x):
+    """Scratch for `_short_sums`: maxima, the flat d / e / t, lanes, the sums, max lanes."""
+    return (
+        np.empty(WIDTH),
+        np.empty((3, x.shape[1] * WIDTH)),
+        np.empty(2 * LANES),
+        np.empty((2, WIDTH)),
+        np.empty(256 // x.itemsize, dtype=x.dtype),
+    )
+
+
+@nb.njit(inline="always", error_model="numpy")
+def _usable(m, hi):
+    """Whether a row's maximum and sum are finite (else the NumPy path takes the row)."""
+    return np.isfinite(m) and np.isfinite(hi)
 
 
 @compile_kernel()
 def softmax_rows(x, out, terms, bad):
     """Softmax of each row of the C-contiguous 2-D `x` into `out`.
 
-    Rows left to the NumPy path are flagged in `bad`. `terms` holds a row's
-    terms until their sum is known: `out` itself when it is float64 (no scratch
-    at all; it must be `out`), else one float64 row, reused for every row, or
-    for float32 rows longer than KEEP_SINGLE one block: their terms are computed
-    again in the last pass (cheaper than memory the size of the input).
+    Rows left to the NumPy path are flagged in `bad`. `terms` holds a row's terms until
+    their sum is known for float32 rows (float64 ones use `out` itself): one float64 row,
+    reused for every row, or, for rows longer than KEEP_SINGLE, one block: their terms
+    are computed again in the last pass (cheaper than memory the size of the input).
     """
-    rows = x.shape[0]
-    single = _single(x)
-    lanes, errors = np.empty(LANES), np.empty(LANES)
+    rows, n = x.shape
+    acc = np.empty(2 * LANES)
+    if n < SHORT:
+        m, work, acc, sums, lanes = _short_scratch(x)
+        for first in range(0, rows, WIDTH):
+            _short_sums(x, first, m, work, acc, sums, lanes)
+            t = work[2]
+            for j in range(min(WIDTH, rows - first)):
+                r, hi, lo = first + j, sums[0, j], sums[1, j]
+                bad[r] = not _usable(m[j], hi)
+                if _single(x):
+                    inverse = 1.0 / (hi + lo)
+                    for c in range(n):
+                        out[r, c] = t[c * WIDTH + j] * inverse
+                else:
+                    inverse = 1.0 / hi
+                    for c in range(n):
+                        q = t[c * WIDTH + j] * inverse
+                        residual = _fma(-q, lo, _fma(-q, hi, t[c * WIDTH + j]))
+                        out[r, c] = _fma(residual, inverse, q)
+        return
+    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        row = x[r]
-        m, has_nan = _row_max(row)
-        if has_nan or not np.isfinite(m):
+        m = _max(x[r], lanes)
+        if not np.isfinite(m):
             bad[r] = True
             continue
-        t = terms[r] if terms.shape[0] == rows else terms[0]
-        hi, lo = _row_sum(row, m, t, lanes, errors, single, not single)
-        _divide(row, m, hi, lo, t, out[r], single)
+        if _single(x):
+            t = terms[0]
+            hi, lo = _row_sum(x[r], m, t, acc, False)
+            if t.shape[0] >= n:
+                _scale(t[:n], out[r], 1.0 / (hi + lo))
+            else:
+                _scale_again(x[r], m, out[r], 1.0 / (hi + lo))
+        else:
+            hi, lo = _row_sum(x[r], m, out[r], acc, True)
+            _divide(out[r], out[r], hi, lo)
+        bad[r] = not np.isfinite(hi)
 
 
 @compile_kernel()
 def log_softmax_rows(x, out, bad):
     """Log-softmax of each row of `x` into `out`; flag rows left to NumPy."""
-    block = np.empty(min(BLOCK, x.shape[1]))
-    single = _single(x)
-    lanes, errors = np.empty(LANES), np.empty(LANES)
-    for r in range(x.shape[0]):
-        m, has_nan = _row_max(x[r])
-        ok = not has_nan and np.isfinite(m)  # else the row is left to NumPy
-        if ok:  # log s = log(sum(exp(x - m))), with hi >= 1 (the maximum's term): hi - 1 exact
-            hi, lo = _row_sum(x[r], m, block, lanes, errors, single, True)
-            _subtract(x[r], m, math.log1p((hi - 1.0) + lo), out[r], single)
+    rows, n = x.shape
+    if n < SHORT:
+        m, work, acc, sums, lanes = _short_scratch(x)
+        for first in range(0, rows, WIDTH):
+            _short_sums(x, first, m, work, acc, sums, lanes)
+            d, e = work[0], work[1]
+            for j in range(min(WIDTH, rows - first)):
+                r, hi, lo = first + j, sums[0, j], sums[1, j]
+                bad[r] = not _usable(m[j], hi)
+                log_s = _log_sum(hi, lo)
+                for c in range(n):
+                    dc = d[c * WIDTH + j]
+                    if _single(x):
+                        out[r, c] = dc - log_s
+                    else:
+                        out[r, c] = (dc - log_s) + e[c * WIDTH + j] if dc > -np.inf else dc
+        return
+    block = np.empty(min(BLOCK, n))
+    acc = np.empty(2 * LANES)
+    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    for r in range(rows):
+        m = _max(x[r], lanes)
+        ok = np.isfinite(m)
+        if ok:
+            hi, lo = _row_sum(x[r], m, block, acc, True)
+            ok = np.isfinite(hi)
+            if ok:
+                _subtract(x[r], m, _log_sum(hi, lo), out[r])
         bad[r] = not ok
 
 
 @compile_kernel()
 def logsumexp_rows(x, out, maxima, bad):
     """Log-sum-exp of each row of `x` into `out` (and its maximum into `maxima`)."""
-    block = np.empty(min(BLOCK, x.shape[1]))
-    single = _single(x)
-    lanes, errors = np.empty(LANES), np.empty(LANES)
-    for r in range(x.shape[0]):
-        m, has_nan = _row_max(x[r])
-        ok = not has_nan and np.isfinite(m)  # else the row is left to NumPy
-        log_s = 0.0  # log(sum(exp(x - m))), with hi >= 1 (the maximum's term): hi - 1 exact
+    rows, n = x.shape
+    if n < SHORT:
+        m, work, acc, sums, lanes = _short_scratch(x)
+        for first in range(0, rows, WIDTH):
+            _short_sums(x, first, m, work, acc, sums, lanes)
+            for j in range(min(WIDTH, rows - first)):
+                r, hi, lo = first + j, sums[0, j], sums[1, j]
+                bad[r] = not _usable(m[j], hi)
+                maxima[r] = m[j]
+                out[r] = m[j] + _log_sum(hi, lo)
+        return
+    block = np.empty(min(BLOCK, n))
+    acc = np.empty(2 * LANES)
+    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    for r in range(rows):
+        m = _max(x[r], lanes)
+        log_s = 0.0
+        ok = np.isfinite(m)
         if ok:
-            hi, lo = _row_sum(x[r], m, block, lanes, errors, single, True)
-            log_s = math.log1p((hi - 1.0) + lo)
+            hi, lo = _row_sum(x[r], m, block, acc, True)
+            ok = np.isfinite(hi)
+            log_s = _log_sum(hi, lo)
         maxima[r] = m
         bad[r] = not ok
         out[r] = m + log_s
@@ -398,17 +663,30 @@ def cross_entropy_rows(x, target, out, bad):
     The target's entry of the last pass of log-softmax: ``(log s - d) - e`` with
     ``d + e == x_t - m``. Rows left to the NumPy path are flagged in `bad`.
     """
-    block = np.empty(min(BLOCK, x.shape[1]))
-    single = _single(x)
-    lanes, errors = np.empty(LANES), np.empty(LANES)
-    for r in range(x.shape[0]):
-        m, has_nan = _row_max(x[r])
-        ok = not has_nan and np.isfinite(m)  # else the row is left to NumPy
-        log_s = 0.0  # log(sum(exp(x - m))), with hi >= 1 (the maximum's term): hi - 1 exact
+    rows, n = x.shape
+    if n < SHORT:
+        m, work, acc, sums, lanes = _short_scratch(x)
+        for first in range(0, rows, WIDTH):
+            _short_sums(x, first, m, work, acc, sums, lanes)
+            for j in range(min(WIDTH, rows - first)):
+                r, hi, lo = first + j, sums[0, j], sums[1, j]
+                bad[r] = not _usable(m[j], hi)
+                d, e = _shift(np.float64(x[r, target[r]]), m[j])
+                e = e if e - e == 0.0 else 0.0  # NaN where d is infinite: no correction there
+                out[r] = (_log_sum(hi, lo) - d) - e
+        return
+    block = np.empty(min(BLOCK, n))
+    acc = np.empty(2 * LANES)
+    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    for r in range(rows):
+        m = _max(x[r], lanes)
+        ok = np.isfinite(m)
+        log_s = 0.0
         if ok:
-            hi, lo = _row_sum(x[r], m, block, lanes, errors, single, True)
-            log_s = math.log1p((hi - 1.0) + lo)
-        d, e = _two_sum(np.float64(x[r, target[r]]), -m)
+            hi, lo = _row_sum(x[r], m, block, acc, True)
+            ok = np.isfinite(hi)
+            log_s = _log_sum(hi, lo)
+        d, e = _shift(np.float64(x[r, target[r]]), m)
         e = e if e - e == 0.0 else 0.0  # NaN where d is infinite: no correction there
         out[r] = (log_s - d) - e
         bad[r] = not ok
@@ -421,24 +699,28 @@ def cross_entropy_rows(x, target, out, bad):
 
 @compile_kernel()
 def segment_max(x):
-    """Return the maximum of the 1-D `x` (as float64) and whether it holds NaN."""
-    return _row_max(x)
+    """Return the maximum of the 1-D `x` (as float64; NaN passed over: the sum shows it)."""
+    return _max(x, np.empty(256 // x.itemsize, dtype=x.dtype))
 
 
 @compile_kernel()
 def segment_sum(x, m, terms, compensate):
     """``sum(exp(x - m))`` of the 1-D `x`, as ``hi + lo``; see `_row_sum`."""
-    lanes, errors = np.empty(LANES), np.empty(LANES)
-    return _row_sum(x, m, terms, lanes, errors, _single(x), compensate)
+    return _row_sum(x, m, terms, np.empty(2 * LANES), compensate)
 
 
 @compile_kernel()
 def segment_softmax(x, m, hi, lo, terms, out):
     """``out = exp(x - m) / (hi + lo)`` for the 1-D `x`, from the terms `segment_sum` left."""
-    _divide(x, m, hi, lo, terms, out, _single(x))
+    if not _single(x):
+        _divide(terms, out, hi, lo)
+    elif terms.shape[0] == x.shape[0]:
+        _scale(terms, out, 1.0 / (hi + lo))
+    else:
+        _scale_again(x, m, out, 1.0 / (hi + lo))
 
 
 @compile_kernel()
 def segment_log_softmax(x, m, log_s, out):
     """``out = (x - m) - log_s`` for the 1-D `x`."""
-    _subtract(x, m, log_s, out, _single(x))
+    _subtract(x, m, log_s, out)

@@ -123,7 +123,7 @@ def _single(typingctx, x):
 
 @intrinsic
 def _bits(typingctx, x):
-    """The bits of the float64 `x` as an int64 (a bitcast: no conversion)."""
+    """Return the bits of the float64 `x` as an int64 (a bitcast: no conversion)."""
 
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.IntType(64))
@@ -133,7 +133,7 @@ def _bits(typingctx, x):
 
 @intrinsic
 def _from_bits(typingctx, k):
-    """The float64 whose bits are the int64 `k`."""
+    """Return the float64 whose bits are the int64 `k`."""
 
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.DoubleType())
@@ -174,7 +174,9 @@ def _vector_max(typingctx, x, start, stop, lanes):
         def lane(u):
             return builder.bitcast(builder.gep(acc, [ir.Constant(intp, u * width)]), vector)
 
-        regs = [cgutils.alloca_once_value(builder, builder.load(lane(u), align=4)) for u in range(4)]
+        regs = [
+            cgutils.alloca_once_value(builder, builder.load(lane(u), align=4)) for u in range(4)
+        ]
 
         def body(at):
             for u, reg in enumerate(regs):
@@ -191,7 +193,7 @@ def _vector_max(typingctx, x, start, stop, lanes):
 
 
 def _make_vector_sum(compensate):
-    """An intrinsic that adds ``t[start:]`` (float64) into LANES lanes, 4 vectors of 8.
+    """Make an intrinsic that adds ``t[start:]`` (float64) into LANES lanes, 4 vectors of 8.
 
     ``acc[:LANES]`` are the sums and, with `compensate`, ``acc[LANES:]`` the rounding
     errors of each addition (TwoSum, exact), added up. Whole steps of LANES only: returns
@@ -338,7 +340,7 @@ def _terms_single(x, m, t):
 
 @nb.njit(error_model="numpy")
 def _max(x, lanes):
-    """The maximum of the 1-D `x` (NaN passed over; -inf if x is all NaN), as float64."""
+    """Return the maximum of the 1-D `x` (NaN passed over; -inf if all NaN), as float64."""
     lanes[:] = -np.inf
     done = _vector_max(x, 0, x.shape[0], lanes)
     m = lanes[0]
@@ -364,15 +366,25 @@ def _add_rest(t, start, acc, compensate):
 
 @nb.njit(error_model="numpy")
 def _fold(acc, first, stride, compensate):
-    """The total of lanes ``first, first + stride, ...`` as ``hi + lo`` (TwoSum, in order)."""
-    hi = lo = 0.0
-    for j in range(first, LANES, stride):
-        if compensate:
-            hi, e = _two_sum(hi, acc[j])
-            lo += e + acc[LANES + j]
-        else:
-            hi += acc[j]
-    return _two_sum(hi, lo)
+    """Return the total of lanes ``first, first + stride, ...`` as ``hi + lo``, pairwise.
+
+    Upper halves onto lower ones, with TwoSum: the lanes of tiny terms meet each other
+    before they meet the lane that holds the maximum's term (1), so their sum (the tail
+    that log1p needs) is not rounded against 1 lane by lane. The lanes are overwritten.
+    """
+    half = LANES
+    while half > stride:
+        half //= 2
+        for j in range(first, first + half, stride):
+            if compensate:
+                s, e = _two_sum(acc[j], acc[j + half])
+                acc[LANES + j] += acc[LANES + j + half] + e
+                acc[j] = s
+            else:
+                acc[j] += acc[j + half]
+    if compensate:
+        return _two_sum(acc[first], acc[LANES + first])
+    return acc[first], 0.0
 
 
 @nb.njit(error_model="numpy")

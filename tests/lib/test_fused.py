@@ -67,8 +67,22 @@ def test_the_kernel_constants_are_what_their_comments_say():
 
 @pytest.mark.parametrize(
     "d",
-    [0.0, -1e-300, -1e-9, -0.01, -0.3465, -0.5, -1.0, -7.3, -100.5, -700.0, -708.5, -710.0,
-     -745.0, -745.1],
+    [
+        0.0,
+        -1e-300,
+        -1e-9,
+        -0.01,
+        -0.3465,
+        -0.5,
+        -1.0,
+        -7.3,
+        -100.5,
+        -700.0,
+        -708.5,
+        -710.0,
+        -745.0,
+        -745.1,
+    ],
 )
 @pytest.mark.parametrize("half_ulps", [0.0, 0.5, -0.5])
 def test_the_kernel_exp_is_rounded_once_to_well_within_an_ulp(d, half_ulps):
@@ -324,3 +338,96 @@ def test_cross_entropy_with_labels_takes_the_kernel_and_agrees_with_the_general_
         sl.cross_entropy(x, t, reduction="none"),
         on_numpy_path(sl.cross_entropy, x, t, reduction="none"),
     )
+
+
+def cross_entropy_reference(x, target):
+    return -np.take_along_axis(st.reference_log_softmax(x), target[:, None], axis=-1)[:, 0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rows_of_every_short_length_and_around_the_vector_steps(dtype):
+    # The vector loops take whole steps (32 or 64 entries) and leave the rest to scalar
+    # code; rows shorter than SHORT run eight at a time, the last batch part-filled.
+    from softmax_lib import _fused as f
+
+    rng = np.random.default_rng(32)
+    lengths = [*range(1, 41), f.SHORT - 1, f.SHORT, f.SHORT + 1, f.BLOCK + 33]
+    for n in lengths:
+        x = (rng.normal(size=(11, n)) * 12).astype(dtype)
+        target = rng.integers(0, n, 11)
+        for name, (fn, reference) in FUNCTIONS.items():
+            worst = st.ulp_error(fn(x), reference(x)).max()
+            assert worst <= BOUNDS[dtype][name], (n, name, worst)
+        got = sl.cross_entropy(x, target, reduction="none")
+        assert (
+            st.ulp_error(got, cross_entropy_reference(x, target)).max()
+            <= (BOUNDS[dtype]["log_softmax"])
+        ), n
+
+
+@pytest.mark.parametrize("n", [37, 300])  # eight rows side by side, and one at a time
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bad_rows_among_good_ones_take_the_numpy_path_alone(dtype, n):
+    # The short-row path computes eight rows at once: a NaN, an infinity or a row of -inf
+    # must flag its own row only, and give exactly what the NumPy path gives.
+    rng = np.random.default_rng(33)
+    x = (rng.normal(size=(21, n)) * 10).astype(dtype)
+    x[1, 3] = np.nan
+    x[4, -1] = np.inf
+    x[6] = -np.inf
+    x[9, :-1] = -np.inf  # one finite entry
+    x[10, ::3] = -np.inf
+    x[13, 0], x[13, 1] = np.inf, np.nan
+    x[20, -1] = np.nan  # in the last, part-filled batch
+    special = np.array([1, 4, 6, 13, 20])
+    good = np.setdiff1d(np.arange(21), special)
+    target = rng.integers(0, n, 21)
+    target[9] = n - 1
+    for name, (fn, reference) in FUNCTIONS.items():
+        got = fn(x)
+        np.testing.assert_array_equal(got[special], on_numpy_path(fn, x)[special], err_msg=name)
+        assert st.ulp_error(got[good], reference(x[good])).max() <= BOUNDS[dtype][name], name
+    loss = sl.cross_entropy(x[good], target[good], reduction="none")
+    exact = cross_entropy_reference(x[good], target[good])
+    assert st.ulp_error(loss, exact).max() <= BOUNDS[dtype]["log_softmax"]
+
+
+@pytest.mark.parametrize("n", [40, 2000])
+def test_subnormal_terms_are_rounded_once(n):
+    # Terms exp(x - m) below 2**-1022 (x - m below -708.4) are scaled by 2**k in two
+    # steps, so that they are rounded once, like the normal ones; below -745.13 they are 0.
+    rng = np.random.default_rng(34)
+    x = rng.uniform(-30, 0, size=(9, n))
+    x[:, 0] = 0.0
+    x[:, 1 : n // 2] = rng.uniform(-746.0, -708.0, size=(9, n // 2 - 1))
+    x[0, 2:6] = [-708.39, -708.41, -745.1, -745.2]
+    exact = st.reference_softmax(x)
+    got = sl.softmax(x)
+    assert (exact[:, 1 : n // 2] < 2.0**-1022).any()
+    assert st.ulp_error(got, exact).max() <= BOUNDS[np.float64]["softmax"]
+    for name in ("log_softmax", "logsumexp"):
+        fn, reference = FUNCTIONS[name]
+        assert st.ulp_error(fn(x), reference(x)).max() <= BOUNDS[np.float64][name], name
+
+
+def test_float32_softmax_rows_longer_than_the_row_buffer():
+    # float32 softmax keeps a row's terms (float64) up to KEEP_SINGLE entries; longer rows
+    # compute them again in the last pass, from one block of scratch.
+    from softmax_lib import _fused as f
+
+    rng = np.random.default_rng(35)
+    for n in (f.KEEP_SINGLE, f.KEEP_SINGLE + 1, f.KEEP_SINGLE + f.BLOCK + 7):
+        x = (rng.normal(size=(2, n)) * 6).astype(np.float32)
+        assert st.ulp_error(sl.softmax(x), st.reference_softmax(x)).max() <= 0.51, n
+
+
+def test_kernel_adds_the_tiny_lanes_together_before_the_maximum_lane():
+    # Regression (found by test_layouts' Hypothesis search): the lanes were folded one after
+    # another into the total, so once it held the maximum's term (1) each lane of tiny
+    # terms was rounded against it and the tail e**-74 * 533 was summed plainly: 4.07 ULPs
+    # on log-softmax of the maximum's entry, whose value is minus that tail. Now upper
+    # lanes fold onto lower ones pairwise, with TwoSum, as before the rewrite.
+    x = np.zeros((1, 534))
+    x[0, 0] = 74.0
+    exact = st.reference_log_softmax(x)
+    assert st.ulp_error(sl.log_softmax(x), exact)[0, 0] <= 1.5

@@ -6,8 +6,10 @@ kernels do not take must give exactly what the NumPy path gives. (The accuracy, 
 and regression test modules also run twice, once per path: see ``both_paths`` in conftest.)
 """
 
+import hashlib
 import math
 import os
+from pathlib import Path
 
 import mpmath
 import numba
@@ -44,7 +46,7 @@ def test_the_kernels_are_installed_and_can_be_switched_off(monkeypatch):
 
 def test_the_kernel_constants_are_what_their_comments_say():
     mpmath.mp.prec = 200
-    from softmax_lib import _fused as f
+    from softmax_lib import _simd as f
 
     ln2 = mpmath.log(2)
     assert f.INV_LN2 == float(1 / ln2)
@@ -63,6 +65,19 @@ def test_the_kernel_constants_are_what_their_comments_say():
             exact = mpmath.exp(r)
             worst = max(worst, abs(1 + r + r * r * p - exact) / exact)
         assert worst <= bound, (len(poly), worst)
+
+
+def test_the_kernels_record_the_hash_of_their_helpers():
+    # numba caches each kernel against _fused.py alone (time stamp and size), so an edit to
+    # _simd.py or _passes.py alone would leave stale kernels in the cache: _fused.HELPERS
+    # records their hash, and updating it there makes numba compile the kernels afresh.
+    from softmax_lib import _fused
+
+    digest = hashlib.sha256()
+    for name in ("_simd.py", "_passes.py"):
+        digest.update((Path(_fused.__file__).parent / name).read_bytes())
+    expected = digest.hexdigest()[:16]
+    assert expected == _fused.HELPERS, f"set HELPERS = {expected!r} in softmax_lib/_fused.py"
 
 
 @pytest.mark.parametrize(
@@ -89,17 +104,17 @@ def test_the_kernel_exp_is_rounded_once_to_well_within_an_ulp(d, half_ulps):
     # exp(d + e), e the rounding error of d (at most half an ULP of d): one rounding of a
     # value good to 2**-61, plus at most 1/16 ULP from the polynomial part's rounding;
     # subnormal results (d below -708.4) take the two-step scaling.
-    from softmax_lib import _fused as f
+    from softmax_lib import _simd as f
 
     e = half_ulps * math.ulp(d) if d else 0.0
     low = d < f.SUBNORMAL
-    got = numba.njit(lambda d, e: f._exp(d, e, low))(d, e)
+    got = numba.njit(lambda d, e: f.exp_term(d, e, low))(d, e)
     mpmath.mp.prec = 200
     exact = mpmath.exp(mpmath.mpf(d) + mpmath.mpf(e))
     ulp = math.ulp(float(exact)) if float(exact) else math.ulp(0.0)
     assert abs(mpmath.mpf(got) - exact) <= 0.57 * ulp
     exact_single = float(mpmath.exp(mpmath.mpf(d)))
-    got_single = numba.njit(lambda d: f._exp_single(d))(d)
+    got_single = numba.njit(lambda d: f.exp_single(d))(d)
     assert abs(got_single - exact_single) <= 2.0**-43 * exact_single or exact_single < 1e-300
 
 

@@ -14,8 +14,6 @@ import numpy as np
 
 from softmax_lib._simd import (
     LANES,
-    SUBNORMAL,
-    UNDER,
     exp_single,
     exp_term,
     fma,
@@ -37,18 +35,11 @@ WIDTH = 8  # rows side by side in the short-row path
 
 @nb.njit(error_model="numpy")
 def exp_terms(x, m, t):
-    """``t = exp(x - m)`` for float64 `x`; True if a term is subnormal (then `exp_terms_low`)."""
-    low = 0
-    for i in range(x.shape[0]):
-        d, e = shift(x[i], m)
-        t[i] = exp_term(d, e, False)
-        low |= (d < SUBNORMAL) & (d >= UNDER)
-    return low != 0
+    """``t = exp(x - m)`` for float64 `x`, subnormal terms included (see `exp_term`).
 
-
-@nb.njit(error_model="numpy")
-def exp_terms_low(x, m, t):
-    """``t = exp(x - m)`` for float64 `x`, subnormal terms rounded once."""
+    The two-step scaling of `exp_term` is always on: it costs less than looking for
+    subnormal terms (a compare and a mask per element) and doing those blocks again.
+    """
     for i in range(x.shape[0]):
         d, e = shift(x[i], m)
         t[i] = exp_term(d, e, True)
@@ -127,8 +118,8 @@ def row_sum(row, m, t, acc, compensate):
         dst = t[start:stop] if keep else t[: stop - start]
         if is_single(row):
             exp_terms_single(src, m, dst)
-        elif exp_terms(src, m, dst):
-            exp_terms_low(src, m, dst)
+        else:
+            exp_terms(src, m, dst)
         if compensate:
             _add_rest(dst, vector_sum(dst, 0, dst.shape[0], acc), acc, True)
         else:
@@ -196,19 +187,10 @@ def log_sum(hi, lo):
 
 
 @nb.njit(error_model="numpy")
-def _any_subnormal(d):
-    """Whether some ``exp(d)`` is subnormal (and not 0): those take the two-step scaling."""
-    low = 0
+def _terms_flat(d, e):
+    """``d = exp(d + e)`` in place over the flat arrays (subnormal terms included)."""
     for i in range(d.shape[0]):
-        low |= (d[i] < SUBNORMAL) & (d[i] >= UNDER)
-    return low != 0
-
-
-@nb.njit(error_model="numpy")
-def _terms_flat(d, e, subnormal):
-    """``d = exp(d + e)`` in place over the flat arrays."""
-    for i in range(d.shape[0]):
-        d[i] = exp_term(d[i], e[i], subnormal)
+        d[i] = exp_term(d[i], e[i], True)
 
 
 @nb.njit(error_model="numpy")
@@ -258,7 +240,7 @@ def short_sums(x, first, m, work, acc, sums, lanes):
     if is_single(x):
         _terms_flat_single(t)
     else:
-        _terms_flat(t, work[1, :size], _any_subnormal(t))
+        _terms_flat(t, work[1, :size])
     acc[:] = 0.0
     done = vector_sum(t, 0, size, acc)
     for i in range(done, size):  # fewer than LANES: lane i - done is row i % WIDTH

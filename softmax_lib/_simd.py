@@ -6,12 +6,14 @@ intrinsic, and the two reductions (:func:`vector_max`, :func:`vector_sum`) are w
 LLVM IR, with their vector accumulators in registers.
 
 - :func:`exp_term` is an ``exp`` without table look-ups: ``d = k ln 2 + r`` with
-  ``|r| <= ln(2) / 2`` (an FMA makes the reduction exact), ``exp(r) = 1 + r + r**2 P(r)``
-  with ``P`` a polynomial of degree 10 fitted on that interval (a relative error below
-  2**-61) and ``1 + r`` kept as an unevaluated pair, so the term is rounded once; ``2**k``
-  goes into the exponent bits. Every lane does the same arithmetic (a table look-up is a
-  gather, which kept LLVM's loop scalar). Terms below 2**-1022 can be scaled by ``2**k``
-  in two steps, so that subnormal terms are rounded once too.
+  ``|r| <= ln(2) / 2`` (an FMA makes the reduction exact),
+  ``exp(r) = 1 + r + r**2 / 2 + r**3 P(r)`` with ``P`` a polynomial of degree 9 fitted
+  on that interval (a relative error below 2**-59.5), ``1 + r`` and ``r**2`` kept as
+  unevaluated pairs, so the term is rounded once (and the cubic part, below 0.007, before
+  it); ``2**k`` goes into the exponent bits. Every lane does the same arithmetic (a
+  table look-up is a gather, which kept LLVM's loop scalar). Terms below 2**-1022 can be
+  scaled by ``2**k`` in two steps (one factor alone would underflow); they are rounded
+  twice, so within one ULP of the subnormal spacing, 2**-1074.
 - :func:`exp_single` is the float32 rows' ``exp``: degree 7 (2**-43), no pair.
 - :func:`vector_max` and :func:`vector_sum`: numba cannot tell LLVM that a small array of
   lanes does not alias the data, and lanes in memory made the same loops several times
@@ -34,21 +36,22 @@ INV_LN2 = 1.4426950408889634  # 1 / ln 2, rounded
 LN2_HI = 0.6931471805599453  # ln 2 rounded: k * LN2_HI is exact to the FMA's one rounding
 LN2_LO = 2.3190468138462996e-17  # ln 2 - LN2_HI, rounded
 SHIFTER = 6755399441055744.0  # 1.5 * 2**52: y + SHIFTER holds round(y) in its low bits
-# exp(r) = 1 + r + r**2 P(r) on |r| <= ln(2) / 2: P the Chebyshev fit of degree 10 to
-# (exp(r) - 1 - r) / r**2 (mpmath.chebyfit; 1.4e-18 off, 2**-61 relative in exp once rounded),
-# highest degree first; and of degree 7 (4.6e-13 off, 2**-43 relative) for float32 rows.
+# exp(r) = 1 + r + r**2 / 2 + r**3 / 6 + r**4 P(r) on |r| <= ln(2) / 2: P the Chebyshev fit
+# of degree 8 to (exp(r) - 1 - r - r**2 / 2 - r**3 / 6) / r**4 (mpmath.chebyfit; 2**-60
+# relative in exp with the coefficients rounded), highest degree first, and 1/6 as the pair
+# SIXTH + SIXTH_LO; for float32 rows, 1 + r + r**2 Q(r) with Q of degree 7 fitted to
+# (exp(r) - 1 - r) / r**2 (2**-43 relative).
+SIXTH, SIXTH_LO = 0.16666666666666666, 9.25185853854297e-18
 POLY = (
-    2.0914679376583935e-09,
-    2.510520637395701e-08,
-    2.7557273661348637e-07,
-    2.7557255425746435e-06,
-    2.4801587325533363e-05,
-    0.00019841269874800493,
-    0.0013888888888883752,
-    0.008333333333326141,
-    0.04166666666666667,
-    0.1666666666666667,
-    0.5,
+    2.090778051444861e-09,
+    2.509554598170022e-08,
+    2.7557291269855755e-07,
+    2.7557280082684685e-06,
+    2.4801587310915086e-05,
+    0.0001984126985433077,
+    0.0013888888888888048,
+    0.008333333333332157,
+    0.041666666666666664,
 )
 POLY_SINGLE = (
     2.7617564785876086e-06,
@@ -223,10 +226,13 @@ def exp_term(d, e, subnormal):
     ``d = k ln2 + r``: the FMA ``d - k LN2_HI`` is exact (d and k LN2_HI are multiples
     of 2**-53 near each other, or k is 0), and ``r + r_lo`` takes the rest of
     ``-k LN2_LO + e`` (TwoSum), so the reduced argument is good to about 2**-105.
-    ``1 + r`` is the pair ``h + h_lo`` (exact); the polynomial part ``q`` is below
-    0.07, so its rounding adds at most 1/16 ULP to the last one. With `subnormal`,
-    ``2**k`` is applied in two steps, so that a subnormal result is rounded once.
-    NaN stays NaN.
+    ``exp(r + r_lo) = 1 + r + r**2 / 2 + r**3 / 6 + r**4 P(r) + r_lo (1 + r)``: ``1 + r``,
+    ``r**2`` and ``r**3`` are the pairs ``h + h_lo``, ``sq + sq_lo`` and ``cube + cube_lo``
+    (the first two exact), ``h + sq / 2`` is added with TwoSum, so the roundings before
+    the last are those of parts below 0.008 (2**-61 each: about 1/100 ULP in all, with
+    the polynomial's 2**-60). With `subnormal`, ``2**k`` is applied in two steps, so that
+    a subnormal result is right too (rounded twice: within one ULP of 2**-1074). NaN stays
+    NaN.
     """
     shifted = fma(d, INV_LN2, SHIFTER)
     kf = shifted - SHIFTER
@@ -235,10 +241,16 @@ def exp_term(d, e, subnormal):
     p = POLY[0]
     for c in POLY[1:]:
         p = fma(p, r, c)
-    q = fma(r * r, p, r_lo)  # exp(r + r_lo) - 1 - r, to 2**-61 relative in exp
+    sq = r * r
+    sq_lo = fma(r, r, -sq)  # exact
+    cube = sq * r
+    cube_lo = fma(sq, r, -cube) + sq_lo * r
     h = 1.0 + r
     h_lo = (1.0 - h) + r  # exact: |r| < 1
-    t = h + (h_lo + q)
+    a, a_lo = two_sum(h, 0.5 * sq)
+    tiny = fma(cube_lo, SIXTH, fma(cube, SIXTH_LO, fma(sq * sq, p, fma(r, r_lo, r_lo))))
+    small = (h_lo + 0.5 * sq_lo) + fma(cube, SIXTH, tiny)
+    t = a + (a_lo + small)
     if subnormal:
         half = k >> 1
         t = (t * from_bits((half + 1023) << 52)) * from_bits((k - half + 1023) << 52)

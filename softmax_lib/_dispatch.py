@@ -105,19 +105,20 @@ def compile_kernel(reads: int = 1):
     unaligned array), and one compiled version serves both kinds. numba caches the compiled
     code on disk (not with ``SOFTMAX_LIB_NUMBA_CACHE=0``); where it finds no writable
     directory for it (a read-only install and home), the kernels are compiled in memory in
-    every process, and :func:`kernels` warns.
+    every process, and :func:`kernels` warns. Arithmetic follows IEEE 754 as NumPy's does
+    (numba's ``error_model="numpy"``): a division by zero gives inf or NaN, not an exception.
     """
     import numba  # only _fused calls this: numba is installed
 
     def decorate(fn):
         cache = os.environ.get("SOFTMAX_LIB_NUMBA_CACHE", "1") != "0" and not _no_cache
         try:
-            compiled = numba.njit(fn, cache=cache, nogil=True)
+            compiled = numba.njit(fn, cache=cache, nogil=True, error_model="numpy")
         except RuntimeError as error:  # "cannot cache function ...: no locator available ..."
             if "no locator available" not in str(error):
                 raise
             _no_cache.append(str(error))
-            compiled = numba.njit(fn, nogil=True)
+            compiled = numba.njit(fn, nogil=True, error_model="numpy")
 
         @functools.wraps(fn)
         def kernel(*args):
@@ -183,7 +184,7 @@ def warm() -> float:
         for dtype in (np.float32, np.float64):
             x, bad = np.zeros((1, 8), dtype=dtype), np.zeros(1, dtype=bool)
             out, row, scratch = np.empty_like(x), x[0], np.empty(8)
-            module.softmax_rows(x, out, out if dtype == np.float64 else np.empty((1, 8)), bad)
+            module.softmax_rows(x, out, np.empty((1, 8)), bad)
             module.log_softmax_rows(x, np.empty_like(x), bad)
             module.logsumexp_rows(x, np.empty(1, dtype=dtype), np.empty(1), bad)
             module.cross_entropy_rows(x, np.zeros(1, dtype=np.int64), np.empty(1), bad)
@@ -217,8 +218,8 @@ def _run(module, kind, rows, out, maxima, bad, first):
     elif kind == "softmax":
         n = rows.shape[1]  # float32: one row of float64 terms, or one block for long rows
         size = n if n <= module.KEEP_SINGLE else module.BLOCK
-        terms = out if out.dtype == np.float64 else np.empty((1, size))
-        module.softmax_rows(rows, out, terms, bad)
+        single = out.dtype == np.float32 and n >= module.SHORT  # float64 keeps them in out
+        module.softmax_rows(rows, out, np.empty((1, size if single else 0)), bad)
     else:
         module.log_softmax_rows(rows, out, bad)
 
@@ -304,9 +305,8 @@ def _segmented_row(module, kind, row, out, parts):
     with TwoSum in a fixed order, then the output of each segment.
     """
     n, kept = row.shape[0], kind == "softmax" and row.dtype == np.float64
-    found = _each(parts, lambda a, b: module.segment_max(row[a:b]), n)
-    m = max(f[0] for f in found)
-    if any(f[1] for f in found) or not math.isfinite(m):
+    m = max(_each(parts, lambda a, b: module.segment_max(row[a:b]), n))
+    if not math.isfinite(m):
         return None
 
     def total(a, b):  # float64 softmax keeps its terms in out; the rest use scratch
@@ -318,6 +318,8 @@ def _segmented_row(module, kind, row, out, parts):
         s = hi + part_hi  # TwoSum
         lo += ((hi - (s - (s - hi))) + (part_hi - (s - hi))) + part_lo
         hi = s
+    if not math.isfinite(hi):  # a NaN in the row
+        return None
     log_s = math.log1p((hi - 1.0) + lo)
     if kind == "softmax":  # float32: an empty `terms` makes the kernel compute them again
 

@@ -1,7 +1,8 @@
 """The PDF as the website shows the book: same chapter numbers, the parts, no hidden cells.
 
-A Sphinx extension for the LaTeX builder only (loaded by :mod:`tools.launch`). Sphinx's LaTeX
-writer numbers every chapter and drops the captions of the table of contents, so:
+A Sphinx extension for the LaTeX builder (one of `_config.yml`'s local extensions; it acts
+only when the builder is LaTeX). Sphinx's LaTeX writer numbers every chapter and drops the
+captions of the table of contents, so:
 
 - the chapters of unnumbered parts ("Start here", "For teachers", "Reference") are set
   unnumbered (``secnumdepth`` -1 leaves the chapter counter alone, so the first numbered

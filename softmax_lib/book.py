@@ -1,4 +1,5 @@
-"""The set-up every chapter of the book shares: print style, figure style, plain-float glue.
+"""What the chapters of the book share: the set-up (print and figure style, plain-float glue,
+Markdown tables) and the text chapter 9's language model trains on.
 
 Each chapter's hidden set-up cell begins with the same lines::
 
@@ -30,7 +31,7 @@ from softmax_lib._validation import (
     check_str_sequence,
 )
 
-__all__ = ["glue_float", "markdown_table", "page_style"]
+__all__ = ["docs_corpus", "glue_float", "markdown_table", "page_style"]
 
 FIGURE_STYLE = {"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False}
 
@@ -131,3 +132,32 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]):
     for row in check_rows(rows, len(header), "rows"):
         lines.append("| " + " | ".join(str(c) for c in row) + " |")
     return Markdown("\n".join(lines))
+
+
+DOCS_CORPUS = "data/docs_corpus.txt"
+
+
+def docs_corpus() -> str:
+    """Return the text the language model of chapter 9 trains on: this library's documentation.
+
+    A snapshot of the docstrings of ``softmax_lib``'s public modules and of the functions
+    they hold (each docstring once, sorted, separated by blank lines), shipped with the
+    package, so the chapter needs no download. It is a snapshot, not the docstrings of the
+    installed version: the model, and every number the chapter reports about it, stay the
+    same when the library's documentation changes.
+
+    Returns
+    -------
+    str
+        About a hundred thousand characters of English prose, code and mathematics.
+
+    Examples
+    --------
+    >>> from softmax_lib.book import docs_corpus
+    >>> text = docs_corpus()
+    >>> "softmax" in text and len(set(text)) < 128
+    True
+    """
+    from importlib.resources import files
+
+    return files("softmax_lib").joinpath(DOCS_CORPUS).read_text(encoding="utf-8")

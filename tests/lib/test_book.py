@@ -83,3 +83,18 @@ def test_glue_float_glues_a_plain_float_without_display(monkeypatch, value):
     [((name, got), options)] = glued
     assert name == "key" and type(got) is float and got == float(value)
     assert options == {"display": False}
+
+
+# sha256 of softmax_lib/data/docs_corpus.txt: the snapshot chapter 9 trains on. It is frozen
+# on purpose (the chapter's numbers follow from it); change it only with the chapter.
+DOCS_CORPUS_SHA256 = "b087d2fb4d4ad55191a7c4267880afa8025df26b4a2e25f9c23fbb10571d2ddc"
+
+
+def test_docs_corpus_is_the_frozen_snapshot():
+    import hashlib
+
+    from softmax_lib.book import docs_corpus
+
+    text = docs_corpus()
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == DOCS_CORPUS_SHA256
+    assert "softmax" in text and len(text) > 50_000

@@ -1,5 +1,6 @@
-"""What the chapters of the book share: the set-up (print and figure style, plain-float glue,
-Markdown tables) and the text chapter 9's language model trains on.
+"""What the chapters share: their set-up, and the text chapter 9's language model reads.
+
+The set-up is print and figure style, glue of plain floats and Markdown tables.
 
 Each chapter's hidden set-up cell begins with the same lines::
 

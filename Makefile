@@ -42,9 +42,9 @@ $(STAMP): $(REQS)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3"
 	touch $(STAMP)
 
-# The execution cache is keyed on the library and the pins: when either changes, the
+# The execution cache is keyed on the library (code and data) and the pins: when either changes, the
 # whole _build (Sphinx environment and jupyter-cache) is discarded and every page re-runs.
-CACHE_KEY = $(shell cat $(REQS) $$(find softmax_lib -name '*.py' | sort) | sha256sum | cut -c1-16)
+CACHE_KEY = $(shell cat $(REQS) $$(find softmax_lib -name '*.py' -o -name '*.txt' | sort) | sha256sum | cut -c1-16)
 # The notebooks the build renders for download, Colab, Binder and the assignments depend on
 # the renderer, the configuration and the addresses they link to: when one changes, every
 # page is written again (--all), from the execution cache.

@@ -49,7 +49,11 @@ from softmax_lib._passes import (
     BLOCK,
     SHORT,
     WIDTH,
+    _add_rest,
     divide,
+    exp_terms,
+    exp_terms_single,
+    fold,
     log_sum,
     row_max,
     row_sum,
@@ -60,7 +64,16 @@ from softmax_lib._passes import (
     subtract,
     usable,
 )
-from softmax_lib._simd import LANES, fma, is_single, shift
+from softmax_lib._simd import (
+    LANES,
+    exp_single,
+    exp_term,
+    fma,
+    is_single,
+    shift,
+    vector_sum,
+    vector_sum_plain,
+)
 
 KEEP_SINGLE = 4096  # float32 softmax keeps a row's terms (float64 scratch) up to this length
 HELPERS = "83211bc7da252eb1"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
@@ -113,6 +126,73 @@ def softmax_rows(x, out, terms, bad):
             hi, lo = row_sum(x[r], m, out[r], acc, True)
             divide(out[r], hi, lo)
         bad[r] = not np.isfinite(hi)
+
+
+@compile_kernel()
+def softmax_rows_online(x, out, bad):
+    """Softmax of each row of `x` into `out` in two passes, with the online normaliser.
+
+    Not used by the public functions, which take the three-pass `softmax_rows`: this
+    kernel exists for chapter 10's comparison of the two (is one pass fewer worth computing
+    each exponential twice?). Built from the same pieces, one row at a time (no short-row
+    path):
+
+    1. block by block (BLOCK entries, which stay in the fastest cache, so memory sees one
+       read of the row): the block's maximum; if it exceeds the running maximum m, the
+       running sum (its lanes and, for float64, their compensations) is multiplied by
+       ``exp(m - m_block)``, the products kept exact by FMA (so each rescaling adds only
+       the rounding of that factor, about u); then the block's terms ``exp(x - m)``, added
+       into the lanes as in `softmax_rows`;
+    2. ``out = exp(x - m) / s``, the terms computed again (float64: block by block into
+       `out`, then divided in place by the pair).
+
+    Rows left to the NumPy path (a NaN, an infinite maximum, nothing but -inf) are flagged
+    in `bad`.
+    """
+    rows, n = x.shape
+    block = np.empty(min(BLOCK, n))
+    acc = np.empty(2 * LANES)
+    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    for r in range(rows):
+        row, m, ok = x[r], -np.inf, True
+        acc[:] = 0.0
+        for start in range(0, n, BLOCK):
+            src = row[start : min(start + BLOCK, n)]
+            top = row_max(src, lanes)
+            if top > m:
+                if not np.isfinite(top):  # +inf: the NumPy path's
+                    ok = False
+                    break
+                if m > -np.inf:  # rescale the running sum to the new maximum
+                    d, e = shift(m, top)
+                    f = exp_single(d) if is_single(x) else exp_term(d, e, True)
+                    for j in range(LANES):
+                        hi = acc[j] * f
+                        acc[LANES + j] = fma(acc[LANES + j], f, fma(acc[j], f, -hi))
+                        acc[j] = hi
+                m = top
+            if m == -np.inf:  # nothing but -inf and NaN so far: look for NaN
+                for v in src:
+                    ok = ok and v == v
+                continue
+            dst = block[: src.shape[0]]
+            if is_single(x):
+                exp_terms_single(src, m, dst)
+                _add_rest(dst, vector_sum_plain(dst, 0, dst.shape[0], acc), acc, False)
+            else:
+                exp_terms(src, m, dst)
+                _add_rest(dst, vector_sum(dst, 0, dst.shape[0], acc), acc, True)
+        hi, lo = fold(acc, 0, 1, not is_single(x))
+        bad[r] = not (ok and np.isfinite(m) and np.isfinite(hi))
+        if bad[r]:
+            continue
+        if is_single(x):
+            scale_again(row, m, out[r], 1.0 / (hi + lo))
+        else:
+            for start in range(0, n, BLOCK):
+                part = out[r, start : min(start + BLOCK, n)]
+                exp_terms(row[start : start + part.shape[0]], m, part)
+                divide(part, hi, lo)
 
 
 @compile_kernel()

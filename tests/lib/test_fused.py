@@ -475,3 +475,53 @@ def test_the_kernel_exp_misses_correct_rounding_by_at_most_a_hundredth_of_an_ulp
         worst[low] = max(worst[low], error)
     assert worst[False] <= 0.51
     assert worst[True] <= 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_two_pass_online_kernel_meets_the_softmax_bounds(dtype):
+    # softmax_rows_online (chapter 10's comparison, not used by the public functions)
+    # rescales its running sum whenever a block raises the maximum: ascending rows raise it
+    # in every block, descending rows never after the first; rows of several blocks.
+    from softmax_lib import _fused as f
+
+    rng = np.random.default_rng(37)
+    wide = rng.normal(0, 30, (3, 3 * f.BLOCK + 5))
+    rows = {
+        "ascending": np.sort(wide, axis=-1),
+        "maximum first": -np.sort(-wide, axis=-1),
+        "random, spread of hundreds": rng.normal(0, 300, (3, 2 * f.BLOCK + 1)),
+        "short": rng.normal(0, 5, (3, 40)),
+    }
+    for label, x in rows.items():
+        x = x.astype(dtype)
+        out, bad = np.empty_like(x), np.zeros(x.shape[0], dtype=bool)
+        f.softmax_rows_online(x, out, bad)
+        assert not bad.any(), label
+        worst = st.ulp_error(out, st.reference_softmax(x)).max()
+        assert worst <= BOUNDS[dtype]["softmax"], (label, worst)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_two_pass_online_kernel_flags_the_rows_the_other_kernels_flag(dtype):
+    # NaN (also a first block of NaN alone), +inf, nothing but -inf.
+    from softmax_lib import _fused as f
+
+    n = 2 * f.BLOCK + 3
+    x = np.random.default_rng(38).normal(0, 3, (7, n))
+    x[0, : f.BLOCK] = np.nan  # the first block: NaN alone
+    x[1, -1] = np.inf
+    x[2] = -np.inf
+    x[3, -1] = np.nan
+    x[4, : f.BLOCK + 1] = -np.inf  # finite entries from the second block on: a good row
+    x[5, ::2] = -np.inf
+    x[6, 1] = np.nan  # in the first block, beside finite entries
+    x = x.astype(dtype)
+    bad, bad_three = np.zeros(7, dtype=bool), np.zeros(7, dtype=bool)
+    out = np.empty_like(x)
+    f.softmax_rows_online(x, out, bad)
+    terms = np.empty((1, n if dtype == np.float32 else 0))
+    f.softmax_rows(x, np.empty_like(x), terms, bad_three)
+    np.testing.assert_array_equal(bad, [True, True, True, True, False, False, True])
+    np.testing.assert_array_equal(bad, bad_three)
+    good = x[[4, 5]]
+    assert st.ulp_error(out[[4, 5]], st.reference_softmax(good)).max() <= BOUNDS[dtype]["softmax"]

@@ -76,7 +76,7 @@ from softmax_lib._simd import (
 )
 
 KEEP_SINGLE = 4096  # float32 softmax keeps a row's terms (float64 scratch) up to this length
-HELPERS = "83211bc7da252eb1"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
+HELPERS = "f4616b70fc9a36f6"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
 
 
 @compile_kernel()

@@ -7,10 +7,10 @@ LLVM IR, with their vector accumulators in registers.
 
 - :func:`exp_term` is an ``exp`` without table look-ups: ``d = k ln 2 + r`` with
   ``|r| <= ln(2) / 2`` (an FMA makes the reduction exact),
-  ``exp(r) = 1 + r + r**2 / 2 + r**3 P(r)`` with ``P`` a polynomial of degree 9 fitted
-  on that interval (a relative error below 2**-59.5), ``1 + r`` and ``r**2`` kept as
-  unevaluated pairs, so the term is rounded once (and the cubic part, below 0.007, before
-  it); ``2**k`` goes into the exponent bits. Every lane does the same arithmetic (a
+  ``exp(r) = 1 + r + r**2 / 2 + r**3 / 6 + r**4 P(r)`` with ``P`` a polynomial of degree 8
+  fitted on that interval (2**-60 relative in exp), ``1 + r``, ``r**2``, ``r**3`` and 1/6
+  kept as unevaluated pairs, so the term is rounded once (and before that only parts below
+  0.008); ``2**k`` goes into the exponent bits. Every lane does the same arithmetic (a
   table look-up is a gather, which kept LLVM's loop scalar). Terms below 2**-1022 can be
   scaled by ``2**k`` in two steps (one factor alone would underflow); they are rounded
   twice, so within one ULP of the subnormal spacing, 2**-1074.

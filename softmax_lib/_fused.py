@@ -17,8 +17,8 @@ would reassociate the compensated sums away): an ``exp`` without table look-ups,
 and the sum as LLVM-IR intrinsics with their accumulators in registers
 (:mod:`softmax_lib._simd`), and each hot loop its own small function over 1-D slices
 (:mod:`softmax_lib._passes`). Rows shorter than SHORT are taken eight at a time, transposed,
-one row per lane of the vectors: their terms are one flat loop and each row's sum needs no
-fold across lanes.
+one row per lane of the vectors: their terms are one flat loop, and each row's sum collects
+in every eighth lane of the accumulators, folded at the end.
 
 float32 rows are read and computed in float64 registers and rounded once when stored; they
 need less: a polynomial of degree 7 (2**-43), no TwoSum, and for softmax a plain sum (a

@@ -129,9 +129,11 @@ def row_sum(row, m, t, acc, compensate):
 
 @nb.njit(error_model="numpy")
 def divide(t, hi, lo):
-    """``t = t / (hi + lo)`` in place: ``q = t (1 / hi)``, corrected by its exact residual.
+    """``t = t / (hi + lo)`` in place: ``q = t (1 / hi)``, corrected by its residual.
 
-    ``t - q hi`` is exact (FMA); with ``- q lo`` it is the residual against the pair, and
+    ``t - q hi`` is exact (one FMA) unless q is more than an ULP off ``t / hi`` (rare: the
+    rounding of ``1 / hi`` and of the product; the error is then of second order); with
+    ``- q lo`` it is the residual against the pair, and
     ``q + residual / hi`` is within a hair of half an ULP of ``t / (hi + lo)``, without a
     division per element (a division is several times slower than an FMA). In place, on
     one array: with the terms and the output as two arguments that are the same memory,

@@ -142,7 +142,8 @@ def docs_corpus() -> str:
     """Return the text the language model of chapter 9 trains on: this library's documentation.
 
     A snapshot of the docstrings of ``softmax_lib``'s public modules and of the functions
-    they hold (each docstring once, sorted, separated by blank lines), shipped with the
+    and classes they hold, some of them defined in private modules (each docstring once,
+    sorted, separated by blank lines), shipped with the
     package, so the chapter needs no download. It is a snapshot, not the docstrings of the
     installed version: the model, and every number the chapter reports about it, stay the
     same when the library's documentation changes.

@@ -49,7 +49,7 @@ from softmax_lib._passes import (
     BLOCK,
     SHORT,
     WIDTH,
-    _add_rest,
+    add_rest,
     divide,
     exp_terms,
     exp_terms_single,
@@ -76,7 +76,7 @@ from softmax_lib._simd import (
 )
 
 KEEP_SINGLE = 4096  # float32 softmax keeps a row's terms (float64 scratch) up to this length
-HELPERS = "5616aea04815c027"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
+HELPERS = "c6f1536ce2fb23a7"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
 
 
 @compile_kernel()
@@ -178,10 +178,10 @@ def softmax_rows_online(x, out, bad):
             dst = block[: src.shape[0]]
             if is_single(x):
                 exp_terms_single(src, m, dst)
-                _add_rest(dst, vector_sum_plain(dst, 0, dst.shape[0], acc), acc, False)
+                add_rest(dst, vector_sum_plain(dst, 0, dst.shape[0], acc), acc, False)
             else:
                 exp_terms(src, m, dst)
-                _add_rest(dst, vector_sum(dst, 0, dst.shape[0], acc), acc, True)
+                add_rest(dst, vector_sum(dst, 0, dst.shape[0], acc), acc, True)
         hi, lo = fold(acc, 0, 1, not is_single(x))
         bad[r] = not (ok and np.isfinite(m) and np.isfinite(hi))
         if bad[r]:

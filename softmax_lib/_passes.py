@@ -66,7 +66,7 @@ def row_max(x, lanes):
 
 
 @nb.njit(inline="always", error_model="numpy")
-def _add_rest(t, start, acc, compensate):
+def add_rest(t, start, acc, compensate):
     """Add ``t[start:]`` (fewer than LANES) into the lanes, one each."""
     for i in range(start, t.shape[0]):
         j = i - start
@@ -121,9 +121,9 @@ def row_sum(row, m, t, acc, compensate):
         else:
             exp_terms(src, m, dst)
         if compensate:
-            _add_rest(dst, vector_sum(dst, 0, dst.shape[0], acc), acc, True)
+            add_rest(dst, vector_sum(dst, 0, dst.shape[0], acc), acc, True)
         else:
-            _add_rest(dst, vector_sum_plain(dst, 0, dst.shape[0], acc), acc, False)
+            add_rest(dst, vector_sum_plain(dst, 0, dst.shape[0], acc), acc, False)
     return fold(acc, 0, 1, compensate)
 
 

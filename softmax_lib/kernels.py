@@ -2,9 +2,11 @@
 
 :func:`softmax_lib.softmax`, :func:`~softmax_lib.log_softmax`,
 :func:`~softmax_lib.logsumexp` and :func:`~softmax_lib.cross_entropy` compute float32 and
-float64 input with fused kernels compiled by numba, when numba is installed, and everything
-else on a NumPy path; both paths meet the same accuracy bounds. This module says which path
-runs and lets you choose it, for comparisons (benchmarks, the book's timings):
+float64 input (without a temperature) with fused kernels compiled by numba, when numba is
+installed, and everything else, with the rows the kernels leave to it (NaN, an infinite
+maximum, a log-sum-exp that cancels), on a NumPy path; both paths meet the same accuracy
+bounds. This module says which path runs and lets you choose it, for comparisons
+(benchmarks, the book's timings):
 
 * :func:`available` and :func:`enabled`: whether the kernels can run, and whether they
   would for a call made here;
@@ -36,8 +38,9 @@ from softmax_lib._dispatch import warm as warm_kernels
 
 __all__ = ["SEGMENT", "available", "enabled", "numpy_path", "on_threads", "threads", "warm"]
 
-#: Rows longer than this many entries are computed in segments of this length, side by side
-#: on threads, and the segments' results added in a fixed order: the bits of the result do
+#: Rows longer than this many entries (softmax, log-softmax, log-sum-exp) are computed in
+#: segments of this length, on threads when the row is long enough to share, and the
+#: segments' results added in a fixed order: the bits of the result do
 #: not depend on the number of threads. Read-only (changing it here changes nothing).
 SEGMENT: int = segment_length
 
@@ -116,8 +119,8 @@ def numpy_path() -> AbstractContextManager[None]:
 
     Notes
     -----
-    For comparisons of the two paths: both meet the same accuracy bounds, so results differ
-    by a few units in the last place at most. The environment variable
+    For comparisons of the two paths: both meet the same accuracy bounds against the exact
+    result, so they may differ in the last bits. The environment variable
     ``SOFTMAX_LIB_NUMBA=0`` switches the kernels off in every thread instead.
 
     Examples
@@ -192,11 +195,12 @@ def threads() -> int:
 
 
 def warm() -> float:
-    """Compile every kernel for float32 and float64, or load it from numba's disk cache.
+    """Compile every kernel the public functions use, or load it from numba's disk cache.
 
     The first call of each kernel in a process otherwise pays this cost: seconds for a
     compilation, a fraction of a second from the cache (numba writes it on first use). The
-    book's build calls this before any chapter runs, so that no timing includes it. Does
+    book's build calls this before any chapter runs, so that the chapters load the kernels
+    from the cache; a chapter that times them calls it too, before its first timing. Does
     nothing without the kernels, or inside a :func:`numpy_path` block.
 
     Returns

@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 
-.PHONY: pdf pdf-deps help book test lint lock clean teacher student assignments browser-deps binder-check lab cache-guard
+.PHONY: pdf pdf-deps help book test unit test-built lint lock clean teacher student assignments browser-deps binder-check lab cache-guard
 
 # $(call apt-install,WHAT,PACKAGES,APT OPTIONS,OTHERWISE): install Debian packages when we can
 # (root with apt-get), else run the shell command OTHERWISE.
@@ -22,6 +22,8 @@ apt-install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 help:
 	@echo "make book   build the HTML book, every chapter executed (strict)"
 	@echo "make test   lint, then the whole test suite (library, doctests, chapters, prose)"
+	@echo "make unit   lint, then the tests that need no built book (make test's first half)"
+	@echo "make test-built   build the book if needed, then test it (make test's second half)"
 	@echo "make lint   ruff on the library, tests and benchmarks"
 	@echo "make lock   re-pin constraints.txt from the current .venv"
 	@echo "make teacher      the book with solutions (the same as make book)"
@@ -82,8 +84,15 @@ AFTER = tests/book/test_weight.py
 # The grading's notebooks keep to one core (BLAS, OpenMP and softmax_lib's threads), so that
 # the two runs do not fight over both: BLAS threads that spin on a busy core slow to a crawl.
 ONE_CORE = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 SOFTMAX_LIB_THREADS=1
-test: $(STAMP) lint browser-deps
+# make test is `make unit` (lint, the library's tests and the chapters' sources: nothing
+# that needs the built book) followed by `make test-built`; CI runs `make unit` beside
+# `make book`, then `make test-built`.
+test: unit test-built
+
+unit: $(STAMP) lint
 	$(BIN)/python -m pytest -m "not browser and not binder and not built and not pdf"
+
+test-built: $(STAMP) browser-deps
 	$(MAKE) --no-print-directory book
 	@echo "$(ONE_CORE) $(BIN)/python -m pytest $(SIDE_BY_SIDE) (beside the next command; log in _build/grading.log)"
 	@$(ONE_CORE) $(BIN)/python -m pytest $(SIDE_BY_SIDE) > _build/grading.log 2>&1 & side=$$!; status=0; \

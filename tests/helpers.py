@@ -202,9 +202,11 @@ def cell_names(source):
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (defined if isinstance(node.ctx, ast.Store) else used).add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             defined.add(node.name)
             defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+        elif isinstance(node, ast.ClassDef):  # no arguments; its methods are walked above
+            defined.add(node.name)
         elif isinstance(node, ast.Lambda):
             defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):

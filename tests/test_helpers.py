@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from helpers import framework
+from helpers import cell_names, framework
 
 MISSING = "softmax_lib_tests_no_such_framework"
 
@@ -37,3 +37,12 @@ def test_a_framework_that_is_installed_but_broken_is_an_error(monkeypatch, tmp_p
     (tmp_path / "raising_framework.py").write_text("raise ImportError('a broken build')\n")
     with pytest.raises(ImportError, match="a broken build"):
         framework("raising_framework")
+
+
+def test_cell_names_reads_a_cell_that_defines_a_class():
+    # A class has no argument list: cell_names raised AttributeError on the first chapter
+    # cell that defined one (chapter 9's SlowMemory).
+    source = "class Box(dict):\n    def load(self, name):\n        return self[name] + offset\n"
+    defined, used = cell_names(source)
+    assert {"Box", "load", "self", "name"} <= defined
+    assert "offset" in used

@@ -168,7 +168,7 @@ def first_call():
     import sys
 
     code = "from softmax_lib.kernels import warm; print(warm())"
-    print("\nfirst call of the fused kernels (all eight, float32 and float64):")
+    print("\nfirst call of the fused kernels (all nine, float32 and float64):")
     for label, env in (
         ("compiled (no cache)", {"SOFTMAX_LIB_NUMBA_CACHE": "0"}),
         ("from the cache", {}),

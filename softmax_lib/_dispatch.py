@@ -6,7 +6,9 @@ row whose maximum is not finite or which holds NaN, goes through the NumPy path 
 :mod:`softmax_lib._normaliser`, which owns the special-value policy. Both paths meet the same
 accuracy bounds (tested side by side). One :class:`Route` per function says how its kernel's
 output is shaped, which NumPy function redoes the rows the kernel leaves, and which rows
-beyond those it redoes; :func:`compute` takes the input as the public function prepared it
+beyond those it redoes (log-sum-exps that cancel: first by a kernel of their own,
+:mod:`softmax_lib._cancel`, which leaves to NumPy only the rows it cannot certify);
+:func:`compute` takes the input as the public function prepared it
 (checked once) and chooses the path.
 
 Set the environment variable ``SOFTMAX_LIB_NUMBA=0`` to use the NumPy path everywhere; it is
@@ -194,6 +196,7 @@ def warm() -> float:
                 row, 0.0, 1.0, 0.0, out[0] if dtype == np.float64 else scratch, out[0]
             )
             module.segment_log_softmax(row, 0.0, 0.0, out[0])
+            module.logsumexp_near_one(x, np.zeros(1, dtype=np.int64), np.empty(1), bad)
     return time.perf_counter() - start
 
 
@@ -342,17 +345,41 @@ class Route:
     numpy: Callable[[Prepared, float], np.ndarray]  # the NumPy path: (input, temperature)
     nothing_left: float  # the value of a row whose every entry is masked
     redo: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None  # (out, maxima) -> rows
+    refine: str | None = None  # the kernel that recomputes those rows first (else NumPy)
 
 
 def _cancelled(out: np.ndarray, maxima: np.ndarray) -> np.ndarray:
-    """Rows where m + log(s) cancels (m < 0, the result small beside it): NumPy refines them."""
+    """Rows where m + log(s) cancels (m < 0, the result small beside it): refined after.
+
+    By the Route's `refine` kernel (:mod:`softmax_lib._cancel`) where its bound certifies
+    them; by the NumPy path's extra precision where not.
+    """
     with np.errstate(invalid="ignore"):
         return (maxima < 0) & (np.abs(out) < 0.5 * np.abs(maxima))
 
 
 SOFTMAX = Route("softmax", False, numpy_softmax, 0.0)
 LOG_SOFTMAX = Route("log_softmax", False, numpy_log_softmax, -np.inf)
-LOGSUMEXP = Route("logsumexp", True, numpy_logsumexp, -np.inf, _cancelled)
+LOGSUMEXP = Route("logsumexp", True, numpy_logsumexp, -np.inf, _cancelled, "logsumexp_near_one")
+
+
+def _refined(kernel, rows: np.ndarray, out: np.ndarray, redo: np.ndarray) -> np.ndarray:
+    """Recompute the rows `redo` of `out` with `kernel`; return the rows it left (for NumPy).
+
+    The kernel is :func:`softmax_lib._cancel.logsumexp_near_one`: it certifies each row it
+    computes with an error bound, and flags the others.
+    """
+    which = np.flatnonzero(redo)
+    values, left = np.empty(which.shape[0]), np.zeros(which.shape[0], dtype=bool)
+    in_chunks(
+        lambda a, b: kernel(rows, which[a:b], values[a:b], left[a:b]),
+        which.shape[0],
+        which.shape[0] * rows.shape[1],
+    )
+    out[which[~left]] = values[~left]
+    redo = np.zeros_like(redo)
+    redo[which[left]] = True
+    return redo
 
 
 def compute(route: Route, p: Prepared, temperature: float = 1.0) -> np.ndarray:
@@ -395,7 +422,10 @@ def fused(route: Route, p: Prepared):
             rows.size,
         )
     if route.redo is not None:
-        bad |= route.redo(out, maxima)
+        redo = route.redo(out, maxima) & ~bad
+        if route.refine is not None and redo.any():
+            redo = _refined(getattr(module, route.refine), rows, out, redo)
+        bad |= redo
     if bad.any():
         out[bad] = route.numpy(prepared_rows(rows[bad]), 1.0).reshape(out[bad].shape)
     if route.reduces:

@@ -24,10 +24,11 @@ float32 rows are read and computed in float64 registers and rounded once when st
 need less: a polynomial of degree 7 (2**-43), no TwoSum, and for softmax a plain sum (a
 relative error near 2**-40 is far below half a float32 ULP). Rows whose maximum is not
 finite, or whose sum is not (a NaN in the row), are flagged and left to the NumPy path,
-which owns the special-value policy. The ``segment_*`` kernels compute one long row in
-segments, which :mod:`softmax_lib._dispatch` runs on threads. Each kernel is compiled by
-:func:`softmax_lib._dispatch.compile_kernel`: lazily, cached on disk where numba can, and
-with its inputs passed read-only, so that one compiled version serves read-only and
+which owns the special-value policy; log-sum-exps that cancel in ``m + log s`` are computed
+again by :func:`softmax_lib._cancel.logsumexp_near_one`. The ``segment_*`` kernels compute
+one long row in segments, which :mod:`softmax_lib._dispatch` runs on threads. Each kernel is
+compiled by :func:`softmax_lib._dispatch.compile_kernel`: lazily, cached on disk where numba
+can, and with its inputs passed read-only, so that one compiled version serves read-only and
 writable arrays alike.
 
 numba caches each kernel against this file only (its time stamp and size): an edit to
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from softmax_lib._cancel import logsumexp_near_one  # noqa: F401 (the dispatcher calls it here)
 from softmax_lib._dispatch import compile_kernel
 from softmax_lib._passes import (
     BLOCK,

@@ -4,9 +4,9 @@
 :func:`~softmax_lib.logsumexp` and :func:`~softmax_lib.cross_entropy` compute float32 and
 float64 input (without a temperature) with fused kernels compiled by numba, when numba is
 installed, and everything else, with the rows the kernels leave to it (NaN, an infinite
-maximum, a log-sum-exp that cancels), on a NumPy path; both paths meet the same accuracy
-bounds. This module says which path runs and lets you choose it, for comparisons
-(benchmarks, the book's timings):
+maximum, a log-sum-exp that cancels where no kernel certifies it), on a NumPy path; both
+paths meet the same accuracy bounds. This module says which path runs and lets you choose
+it, for comparisons (benchmarks, the book's timings):
 
 * :func:`available` and :func:`enabled`: whether the kernels can run, and whether they
   would for a call made here;

@@ -4,6 +4,7 @@ the compiled versions of the kernels, and installs where numba cannot cache them
 
 import ctypes
 import json
+import math
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ KERNELS = (
     "segment_sum",
     "segment_softmax",
     "segment_log_softmax",
+    "logsumexp_near_one",
 )
 FUNCTIONS = {
     "softmax": sl.softmax,
@@ -201,6 +203,7 @@ def test_issue30_read_only_input_compiles_no_new_kernel(dtype, path, monkeypatch
     before = compiled_versions()
     rng = np.random.default_rng(30)
     long_rows = (rng.normal(size=(4, 2100)) * 10).astype(dtype)  # in segments
+    long_rows[2:] = sl.log_softmax(long_rows[2:])  # cancelling log-sum-exps: softmax_lib._cancel
     labels = rng.integers(0, 50, 4)
     labels.flags.writeable = False
     inputs = [
@@ -336,3 +339,44 @@ def test_issue30_read_only_install_compiles_the_kernels_without_a_cache(tmp_path
     exact = st.reference_softmax(x)  # both paths within the bound of tests/lib/test_accuracy
     assert st.ulp_error(out["first"], exact).max() <= 4
     assert st.ulp_error(out["plain"], exact).max() <= 4
+
+
+@pytest.fixture
+def numpy_refinements(monkeypatch):
+    """Count the rows the NumPy path refines in double-double (softmax_lib._extended)."""
+    from softmax_lib import _extended
+
+    seen = []
+    original = _extended.log_sum_exp_near_zero
+
+    def spy(rows):
+        seen.append(rows.shape[0])
+        return original(rows)
+
+    monkeypatch.setattr(_extended, "log_sum_exp_near_zero", spy)
+    return seen
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_issue32_logsumexp_of_log_probabilities_takes_the_kernel(dtype, numpy_refinements):
+    # Every row of log-probabilities cancels in m + log(s), and every one went to the NumPy
+    # path's refinement (long double, then mpmath): 700-2000x the time of the logits'
+    # log-sum-exp. The kernel of softmax_lib._cancel now computes and certifies them.
+    rng = np.random.default_rng(32)
+    x = sl.log_softmax(rng.normal(size=(64, 300)).astype(dtype))
+    got = sl.logsumexp(x)
+    assert numpy_refinements == []
+    assert st.ulp_error(got, st.reference_logsumexp(x)).max() <= 0.51  # mpmath
+    with _dispatch.on_threads(2), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_dispatch, "PARALLEL_MIN", 1000)  # the rows in chunks, on threads
+        np.testing.assert_array_equal(sl.logsumexp(x), got)
+    assert numpy_refinements == []
+
+
+def test_rows_the_kernel_cannot_certify_still_take_the_numpy_path(numpy_refinements):
+    # m = -1 and a log-sum-exp near -0.4 cancels too (|r| < |m| / 2), but its sum is not
+    # near 1: the kernel flags it, and the NumPy path refines it, beside a row it certifies.
+    x = np.array([[-1.0, -1.2], [math.log(0.25), math.log(0.75)]])
+    got = sl.logsumexp(x)
+    assert numpy_refinements == [1]
+    assert st.ulp_error(got, st.reference_logsumexp(x)).max() <= 0.51

@@ -76,13 +76,15 @@ def test_the_kernels_record_the_hash_of_their_helpers():
     # numba caches each kernel against _fused.py alone (time stamp and size), so an edit to
     # _simd.py or _passes.py alone would leave stale kernels in the cache: _fused.HELPERS
     # records their hash, and updating it there makes numba compile the kernels afresh.
-    from softmax_lib import _fused
+    # softmax_lib._cancel does the same for its kernel.
+    from softmax_lib import _cancel, _fused
 
     digest = hashlib.sha256()
     for name in ("_simd.py", "_passes.py"):
         digest.update((Path(_fused.__file__).parent / name).read_bytes())
     expected = digest.hexdigest()[:16]
     assert expected == _fused.HELPERS, f"set HELPERS = {expected!r} in softmax_lib/_fused.py"
+    assert expected == _cancel.HELPERS, f"set HELPERS = {expected!r} in softmax_lib/_cancel.py"
 
 
 @pytest.mark.parametrize(

@@ -18,12 +18,12 @@ import softmax_lib as sl
 from softmax_lib import _cancel
 from softmax_lib import stability as st
 
-TABLES = (_cancel.EXP_WHOLE, _cancel.EXP_PART, _cancel.Q_PAIRS)
+TABLES = (_cancel.EXP_WHOLE, _cancel.EXP_PART)
 
 
 @numba.njit
-def _precise_parts(v, whole, parts, pairs):
-    level1, level2, level3, bound = _cancel.precise_exp(v, whole, parts, pairs)
+def _precise_parts(v, whole, parts):
+    level1, level2, level3, bound = _cancel.precise_exp(v, whole, parts)
     return np.array([*level1, *level2, level3]), bound
 
 
@@ -108,7 +108,7 @@ def test_the_sum_of_each_row_is_within_its_bound():
         np.array([-1.0, -1.25, -800.0, -np.inf]),  # not near one; a term below -PRECISE
     ]
     for row in rows:
-        w_hi, w_lo, bound = _cancel.near_one_row(row, *TABLES)
+        w_hi, w_lo, bound = _cancel.near_one_row(row, *TABLES, *_cancel.scratch())
         with mpmath.workprec(800):
             exact = mpmath.fsum(mpmath.exp(mpmath.mpf(float(v))) for v in row) - 1
         assert abs(exact_sum([w_hi, w_lo]) - exact) <= bound

@@ -361,39 +361,6 @@ def test_wide_screen_sidebar_button_collapses_and_restores_the_sidebar(visit):
     assert sidebar.is_visible()
 
 
-@pytest.mark.parametrize("page", toc_pages())
-def test_phone_pages_never_scroll_sideways_and_equations_fit_or_scroll(visit, page):
-    v = visit(f"{page}.html", width=PHONE)
-    wide = v.page.evaluate("() => document.documentElement.scrollWidth")
-    assert wide <= PHONE, f"{page} scrolls sideways: {wide} px wide"
-    clipped = v.page.evaluate(
-        """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
-            .filter(m => m.scrollWidth > m.clientWidth + 1
-                         && !['auto', 'scroll'].includes(getComputedStyle(m).overflowX))
-            .map(m => m.textContent.slice(0, 40))"""
-    )
-    assert clipped == [], f"equations cut off on {page}: {clipped}"
-    outside = v.page.evaluate(
-        """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
-            .filter(m => m.getBoundingClientRect().right > window.innerWidth + 1).length"""
-    )
-    assert outside == 0
-    # An equation number never covers its equation.
-    covered = v.page.evaluate(
-        """() => Array.from(document.querySelectorAll('div.math')).filter(div => {
-            const number = div.querySelector('span.eqno');
-            const formula = div.querySelector('mjx-container');
-            if (!number || !formula) return false;
-            const a = number.getBoundingClientRect(), b = formula.getBoundingClientRect();
-            return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
-        }).map(div => div.id)"""
-    )
-    assert covered == [], f"equation numbers over equations on {page}: {covered}"
-    if page in ("chapters/01-softmax", "chapters/instructor-guide"):
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        v.page.screenshot(path=str(SHOTS / f"phone-{Path(page).name}.png"), full_page=False)
-
-
 def test_the_search_shortcut_the_how_to_page_names_opens_search(visit):
     # Regression: the how-to page said "/" opens search; the theme binds Ctrl+K (Cmd+K).
     assert "Ctrl+K" in (ROOT / "chapters" / "how-to-use.md").read_text()
@@ -549,11 +516,41 @@ BROKEN_NUMBERS = r"""() => {
 
 
 @pytest.mark.parametrize("page", toc_pages())
-def test_phone_no_formula_cut_off_and_no_table_number_broken(visit, page):
-    """Inline formulas wider than a phone's line were clipped by the theme's span.math
-    (overflow: hidden), which the sideways-scroll test above cannot see; and table cells broke
-    numbers in two (overflow-wrap: anywhere)."""
+def test_phone_pages_never_scroll_sideways_nor_cut_off_formulas_or_numbers(visit, page):
+    """At 390 px no page scrolls sideways; display equations fit or scroll in their own box and
+    no equation number covers its equation; inline formulas wider than a line are not clipped
+    by the theme's span.math (overflow: hidden), which the page's width cannot show; and table
+    cells do not break numbers in two (overflow-wrap: anywhere). One load per page: each load
+    typesets all of the page's math."""
     v = visit(f"{page}.html", width=PHONE)
+    wide = v.page.evaluate("() => document.documentElement.scrollWidth")
+    assert wide <= PHONE, f"{page} scrolls sideways: {wide} px wide"
+    clipped = v.page.evaluate(
+        """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+            .filter(m => m.scrollWidth > m.clientWidth + 1
+                         && !['auto', 'scroll'].includes(getComputedStyle(m).overflowX))
+            .map(m => m.textContent.slice(0, 40))"""
+    )
+    assert clipped == [], f"equations cut off on {page}: {clipped}"
+    outside = v.page.evaluate(
+        """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+            .filter(m => m.getBoundingClientRect().right > window.innerWidth + 1).length"""
+    )
+    assert outside == 0
+    # An equation number never covers its equation.
+    covered = v.page.evaluate(
+        """() => Array.from(document.querySelectorAll('div.math')).filter(div => {
+            const number = div.querySelector('span.eqno');
+            const formula = div.querySelector('mjx-container');
+            if (!number || !formula) return false;
+            const a = number.getBoundingClientRect(), b = formula.getBoundingClientRect();
+            return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        }).map(div => div.id)"""
+    )
+    assert covered == [], f"equation numbers over equations on {page}: {covered}"
+    if page in ("chapters/01-softmax", "chapters/instructor-guide"):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        v.page.screenshot(path=str(SHOTS / f"phone-{Path(page).name}.png"), full_page=False)
     # Open what a reader can open (solutions, hidden code): a dropdown's text is narrower.
     v.page.evaluate(
         """() => { document.querySelectorAll('details').forEach(d => { d.open = true; });

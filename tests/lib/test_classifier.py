@@ -186,6 +186,43 @@ def test_issue30_any_feature_scale_gives_the_model_of_unit_scale(scale):
     np.testing.assert_allclose(probs, sk.predict_proba(X), rtol=0, atol=1e-7)
 
 
+def mp_gradient(W, b, X, y, lam):
+    """The objective's gradient by its formula X^T (P - Y) / N + lam W, in mpmath (50 digits)."""
+    with mpmath.workdps(50):
+        n, d = X.shape
+        c = W.shape[1]
+        gW = [[mpmath.mpf(lam) * mpmath.mpf(W[j, k]) for k in range(c)] for j in range(d)]
+        gb = [mpmath.mpf(0)] * c
+        for xn, label in zip(X, y, strict=True):
+            z = [
+                sum(mpmath.mpf(xn[j]) * mpmath.mpf(W[j, k]) for j in range(d)) + mpmath.mpf(b[k])
+                for k in range(c)
+            ]
+            total = sum(mpmath.exp(v) for v in z)
+            for k in range(c):
+                g = (mpmath.exp(z[k]) / total - (k == label)) / n
+                gb[k] += g
+                for j in range(d):
+                    gW[j][k] += mpmath.mpf(xn[j]) * g
+        return max(abs(float(v)) for v in [*(v for row in gW for v in row), *gb])
+
+
+@pytest.mark.usefixtures("both_paths")
+@pytest.mark.parametrize("scale", [1.0, 1e-12])
+def test_a_tol_below_the_objectives_rounding_is_reached(scale):
+    # The defect: on CPUs without AVX-512, L-BFGS stalled at a gradient of 7.8e-9 at feature
+    # scale 1e-12 (tol 1e-10), and it stalls near 1e-9 everywhere: the objective's changes
+    # there are below its float64 rounding. Newton steps compare no objective values.
+    X, y = overlapping()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fit short of tol warns
+        model = fit_softmax_regression(X * scale, y, l2=0.0, tol=1e-14)
+    assert model.converged
+    # the gradient in the features' units, independently: standardised features here have
+    # deviations near 1 and means below 1 in size, so it is of the same order
+    assert mp_gradient(model.weights * scale, model.bias, X, y, 0.0) < 1e-13
+
+
 def test_issue30_tiny_features_with_l2_zero_have_finite_weights_and_loss():
     # With l2=0 the penalty was 0.5 * 0 * (W * W): NaN once W * W overflowed (features of
     # 1e-300 need weights of 1e300).

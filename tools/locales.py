@@ -16,6 +16,18 @@ Usage: ``python -m tools.locales [language ...]`` (default: ``zh_CN``) updates t
 catalogues; ``python -m tools.locales check [file.po ...]`` lists every message that is
 untranslated, fuzzy, or whose translation lost or changed a role, math, code, a link target
 or added a number the English does not have.
+
+``python -m tools.locales glossary [file.po ...]`` lists every translated message whose
+English has a term of ``locales/<language>/glossary.tsv`` and whose translation does not use
+its rendering (or an accepted alternative).
+
+``python -m tools.locales build [language]`` (``make book`` runs it after the English build)
+builds that edition of the site into ``_build/<language>/html`` and copies it to
+``_build/html/<language>/``, from the same sources and the same execution: it reads the
+English build's execution cache and executes nothing. Every page with code must be in that
+cache as it is now (checked before the build starts), and the cache must be unchanged after
+it (else the build executed a page: it fails). ``tools/i18n.py`` does the rest (glue in
+translated messages, the translation check, the language switch, Chinese search).
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -135,8 +148,47 @@ def update(language: str, pots: Path) -> dict[str, int]:
     return counts
 
 
+def stale(language: str, pots: Path, locales: Path = LOCALES) -> list[tuple[str, str, str]]:
+    """Compare the catalogues with fresh templates: ``(page, kind, msgid)`` for each difference.
+
+    `kind` is ``missing`` (a message of the English that the catalogue lacks: the English
+    changed or grew, and ``make locales`` was not run), ``obsolete`` (a catalogue message the
+    English no longer has) or ``no catalogue`` (a page without one). The library reference's
+    docstrings are left out, as :func:`update` leaves them out.
+    """
+    found = []
+    for pot in sorted(pots.rglob("*.pot")):
+        page = pot.relative_to(pots).with_suffix("").as_posix()
+        with pot.open("rb") as f:
+            expected = {m.id for m in read_po(f) if m.id and not is_docstring(m)}
+        if not expected:
+            continue
+        path = locales / language / "LC_MESSAGES" / f"{page}.po"
+        if not path.exists():
+            found.append((page, "no catalogue", str(path.relative_to(locales.parent))))
+            continue
+        with path.open("rb") as f:
+            have = {m.id for m in read_po(f) if m.id}
+        found += [(page, "missing", m) for m in sorted(expected - have)]
+        found += [(page, "obsolete", m) for m in sorted(have - expected)]
+    return found
+
+
 def main(argv: list[str]) -> int:
-    """Update the catalogues, or check them (`check`): see the module docstring."""
+    """Update the catalogues, check them (`check`) or build an edition (`build`)."""
+    if argv[:1] == ["build"]:
+        args = argv[1:]
+        locale_dir = None
+        if "--locales" in args:  # another catalogue folder, e.g. a trial translation
+            at = args.index("--locales")
+            locale_dir = Path(args[at + 1]).resolve()
+            del args[at : at + 2]
+        return build(args[0] if args else LANGUAGES[0], locale_dir=locale_dir)
+    if argv[:1] == ["glossary"]:
+        paths = [Path(a) for a in argv[1:]] or sorted(LOCALES.rglob("*.po"))
+        bad = check_glossary(paths)
+        print(f"{bad} glossary problem(s) in {len(paths)} catalogue(s)")
+        return 1 if bad else 0
     if argv[:1] == ["check"]:
         paths = [Path(a) for a in argv[1:]] or sorted(LOCALES.rglob("*.po"))
         bad = check(paths)
@@ -151,6 +203,143 @@ def main(argv: list[str]) -> int:
                 f"{language}: {counts['pages']} pages, {counts['messages']} messages, "
                 f"{counts['untranslated']} untranslated, {counts['fuzzy']} fuzzy"
             )
+    return 0
+
+
+# --- the edition's build: the same execution as the English one ---
+
+BUILD = ROOT / "_build"
+CACHE = BUILD / ".jupyter_cache"
+
+
+def book_pages() -> list[str]:
+    """Return the pages of the table of contents, as docnames (``chapters/01-softmax``)."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+    for part in toc.get("parts", []):
+        pages += [chapter["file"] for chapter in part["chapters"]]
+    return pages
+
+
+def uncached_pages(cache: Path = CACHE) -> list[str]:
+    """Return the pages with code that the execution cache does not hold as they are now."""
+    from jupyter_cache import get_cache
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    from tools import myst
+
+    if not (cache / "global.db").exists():
+        return ["(no execution cache: run the English build first)"]
+    jupyter_cache = get_cache(str(cache))
+    missing = []
+    for page in book_pages():
+        path = ROOT / f"{page}.md"
+        text = path.read_text(encoding="utf-8")
+        if not myst.code_cells(text):
+            continue
+        try:
+            jupyter_cache.match_cache_notebook(read_myst_markdown_notebook(text, path=path))
+        except KeyError:
+            missing.append(page)
+    return missing
+
+
+def cache_records(cache: Path = CACHE) -> set[tuple]:
+    """Return what the execution cache holds: a record per executed page (id, hash, time)."""
+    from jupyter_cache import get_cache
+
+    return {
+        (r.pk, r.hashkey, r.uri, r.created.isoformat())
+        for r in get_cache(str(cache)).list_cache_records()
+    }
+
+
+def build_key() -> str:
+    """Return a digest of what the build depends on besides pages and catalogues."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    tools = sorted([*(ROOT / "tools").rglob("*.py"), *(ROOT / "tools").rglob("*.html")])
+    for path in [*tools, ROOT / "_config.yml", ROOT / "_toc.yml"]:
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build(language: str, *, locale_dir: Path | None = None) -> int:
+    """Build the `language` edition from the English build's execution; see the module."""
+    import shutil
+    import time
+
+    from jupyter_book.sphinx import build_sphinx
+
+    start = time.perf_counter()
+    missing = uncached_pages()
+    if missing:
+        print(
+            f"{language}: the English build's execution cache ({CACHE}) does not hold these "
+            f"pages as they are now, and this build executes nothing: {', '.join(missing)}. "
+            "Build the English book first (make book)."
+        )
+        return 1
+    before = cache_records()
+    out = BUILD / language
+    # Sphinx rebuilds the pages whose source, catalogue or configuration changed, not those
+    # whose extensions did: a change to tools/ or the configuration starts from clean.
+    key = build_key()
+    fresh = (out / ".build-key").read_text() != key if (out / ".build-key").exists() else True
+    if fresh and out.exists():
+        shutil.rmtree(out)
+    overrides = {
+        # what `jupyter-book build . -n` sets, then the edition's own settings
+        "external_toc_path": (ROOT / "_toc.yml").as_posix(),
+        "latex_individualpages": False,
+        "nitpicky": True,
+        "language": language,
+        "nb_execution_cache_path": str(CACHE),
+        # The pages' notebooks are not translated: the English build's are copied below.
+        "pages_render_notebooks": False,
+    }
+    if locale_dir is not None:
+        overrides["locale_dirs"] = [str(locale_dir)]
+    result = build_sphinx(
+        ROOT,
+        out / "html",
+        noconfig=True,
+        path_config=str(ROOT / "_config.yml"),
+        confoverrides=overrides,
+        doctreedir=out / ".doctrees",
+        warningiserror=True,
+        keep_going=True,
+        freshenv=fresh,
+    )
+    executed = cache_records() - before
+    if executed:
+        print(
+            f"{language}: the build executed {len(executed)} page(s) "
+            f"({', '.join(sorted(r[2] for r in executed))}): it must read the English "
+            "build's execution, never run a page itself"
+        )
+        return 1
+    if isinstance(result, Exception) or result:
+        print(f"{language}: the build failed (see the warnings above)")
+        return 1
+    (out / ".build-key").write_text(key)
+    # The download button's notebooks: the English build's (tools/pages.py renders them).
+    english = BUILD / "html" / "_sources"
+    for notebook in sorted(english.rglob("*.ipynb")):
+        target = out / "html" / "_sources" / notebook.relative_to(english)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(notebook, target)
+    published = BUILD / "html" / language
+    if published.exists():
+        shutil.rmtree(published)
+    shutil.copytree(out / "html", published)
+    print(
+        f"{language}: built in {time.perf_counter() - start:.0f} s, nothing executed; "
+        f"the edition is in {published.relative_to(ROOT)}"
+    )
     return 0
 
 
@@ -220,6 +409,93 @@ def check(paths: list[Path]) -> int:
             if message.fuzzy:
                 why.append("fuzzy")
             for reason in why:
+                bad += 1
+                where = message.locations[0] if message.locations else ("?", 0)
+                print(f"{path.name} {where[0]}:{where[1]}: {reason}\n    {message.id[:100]}")
+    return bad
+
+
+# --- the glossary: one rendering per term ---
+
+GLOSSARY = LOCALES / "{language}" / "glossary.tsv"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A glossary row: an English term, its Chinese rendering, accepted alternatives, skips."""
+
+    english: str
+    chinese: str
+    also: tuple[str, ...] = ()
+    skip: re.Pattern | None = None
+
+    def pattern(self) -> re.Pattern:
+        """Return the term as a whole word (or words) of the English, in any case."""
+        return re.compile(rf"(?<![\w-]){re.escape(self.english)}(?![\w-])", re.I)
+
+
+def read_glossary(path: Path) -> list[Term]:
+    """Read ``glossary.tsv``: columns english, chinese, also, note, skip (by the header).
+
+    `also` holds alternatives separated by ``;``; `skip` a regular expression: a message whose
+    English matches it is not held to the term (a legitimate exception, such as a name).
+    """
+    rows = [
+        line.split("\t")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    header, rows = rows[0], rows[1:]
+    terms = []
+    for row in rows:
+        cells = dict(zip(header, [c.strip() for c in row], strict=False))
+        also = tuple(a.strip() for a in cells.get("also", "").split(";") if a.strip())
+        skip = cells.get("skip", "")
+        terms.append(
+            Term(cells["english"], cells["chinese"], also, re.compile(skip) if skip else None)
+        )
+    return terms
+
+
+def _prose(text: str) -> str:
+    """Return a message without its roles, math, code and link targets (terms in prose only)."""
+    for pattern in (ROLE, MATH, CODE):
+        text = pattern.sub(" ", text)
+    return LINK.sub(" ", text)
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def glossary_problems(msgid: str, msgstr: str, terms: list[Term]) -> list[str]:
+    """Return the glossary terms of `msgid` whose rendering `msgstr` does not use."""
+    if not msgstr:
+        return []
+    english, chinese = _prose(msgid), _squeeze(msgstr)
+    found = []
+    for term in terms:
+        if not term.pattern().search(english):
+            continue
+        if term.skip is not None and term.skip.search(msgid):
+            continue
+        renderings = (term.chinese, *term.also)
+        if not any(_squeeze(r) in chinese for r in renderings):
+            found.append(f"{term.english!r} is rendered {' or '.join(map(repr, renderings))}")
+    return found
+
+
+def check_glossary(paths: list[Path], language: str = LANGUAGES[0]) -> int:
+    """Print every translated message that does not use the glossary; return their count."""
+    terms = read_glossary(Path(str(GLOSSARY).format(language=language)))
+    bad = 0
+    for path in paths:
+        with path.open("rb") as f:
+            catalog = read_po(f)
+        for message in catalog:
+            if not message.id or message.fuzzy:
+                continue
+            for reason in glossary_problems(message.id, message.string or "", terms):
                 bad += 1
                 where = message.locations[0] if message.locations else ("?", 0)
                 print(f"{path.name} {where[0]}:{where[1]}: {reason}\n    {message.id[:100]}")

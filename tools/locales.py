@@ -129,7 +129,8 @@ def update(language: str, pots: Path) -> dict[str, int]:
         if target.exists():
             with target.open("rb") as f:
                 catalog = read_po(f, locale=language)
-            catalog.update(kept, update_header_comment=False)
+            # The header keeps its date: a run that changes no message changes no file.
+            catalog.update(kept, update_header_comment=False, update_creation_date=False)
             catalog.obsolete.clear()
         else:
             catalog = Catalog(locale=language, project="Softmax, computed")

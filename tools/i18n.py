@@ -482,12 +482,16 @@ class SearchChinese(SphinxSearchChinese):
 
     js_splitter_code = JS_SPLITTER
 
+    def init(self, options: dict[str, str]) -> None:
+        """Set up the stemmer; the Latin words seen are a set (Sphinx's list made stem slow)."""
+        super().init(options)
+        self.latin_terms = set()
+
     def split(self, input: str) -> list[str]:
         """Return the index terms of a text: its words, Han characters and Han pairs."""
         terms = split_han(input)
         singles = [c for run in _HAN_RUN.findall(input) if len(run) > 1 for c in run]
-        latin = [t for t in terms if not _HAN_RUN.fullmatch(t)]
-        self.latin_terms.extend(latin)
+        self.latin_terms.update(t for t in terms if not _HAN_RUN.fullmatch(t))
         return terms + singles
 
     def word_filter(self, stemmed_word: str) -> bool:

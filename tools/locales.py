@@ -26,7 +26,9 @@ builds that edition of the site into ``_build/<language>/html`` and copies it to
 ``_build/html/<language>/``, from the same sources and the same execution: it reads the
 English build's execution cache and executes nothing. Every page with code must be in that
 cache as it is now (checked before the build starts), and the cache must be unchanged after
-it (else the build executed a page: it fails). ``tools/i18n.py`` does the rest (glue in
+it (else the build executed a page: it fails). ``--locales DIR`` builds from the catalogues
+of another folder (``DIR/<language>/LC_MESSAGES``), such as a trial translation.
+``tools/i18n.py`` does the rest (glue in
 translated messages, the translation check, the language switch, Chinese search).
 """
 

@@ -473,7 +473,9 @@ def _squeeze(text: str) -> str:
 
 def glossary_problems(msgid: str, msgstr: str, terms: list[Term]) -> list[str]:
     """Return the glossary terms of `msgid` whose rendering `msgstr` does not use."""
-    if not msgstr:
+    # Untranslated messages are the completeness check's; a display equation (Sphinx keeps
+    # its source as is, newlines around it; a paragraph's are joined) is not prose.
+    if not msgstr or (msgid.startswith("\n") and msgid.endswith("\n")):
         return []
     english, chinese = _prose(msgid), _squeeze(msgstr)
     found = []

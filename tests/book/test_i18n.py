@@ -196,6 +196,8 @@ def test_the_glossary_check_sees_an_inconsistent_term():
     assert check("An online softmax.", "在线softmax。") == []  # spacing is free
     assert check("Keyword `temperature=T`.", "关键字 `temperature=T`。") == []  # code is not prose
     assert check("The cross-entropy.", "") == []  # untranslated: the catalogue test's business
+    equation = "\n\\text{cross-entropy} = -\\sum_i y_i \\log p_i\n"
+    assert check(equation, equation) == []  # an equation is not prose
 
 
 # ------------------------------------------------------------------ glue in translated messages
@@ -358,6 +360,19 @@ def test_chinese_search_splits_han_runs_into_pairs():
     terms = index.split("交叉熵和 temperature")
     assert {"交叉", "叉熵", "熵和", "交", "叉", "熵", "和", "temperature"} <= set(terms)
     assert index.word_filter("熵") and not index.word_filter("x")
+
+
+def test_the_build_refuses_to_start_without_the_english_execution(tmp_path):
+    # tools.locales build executes nothing: a page the execution cache lacks stops it first.
+    from jupyter_cache import get_cache
+
+    assert locales.uncached_pages(tmp_path / "none") == [
+        "(no execution cache: run the English build first)"
+    ]
+    assert get_cache(str(tmp_path / "empty")).list_cache_records() == []  # holds no page
+    missing = locales.uncached_pages(tmp_path / "empty")
+    assert "chapters/01-softmax" in missing and "intro" in missing
+    assert "chapters/bibliography" not in missing  # no code: nothing to execute
 
 
 # ------------------------------------------------------------------ what make book built

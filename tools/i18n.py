@@ -323,7 +323,7 @@ def page_problems(docname: str, catalogue: Path | None, seen: set[str]) -> list[
         if not message.id:
             continue
         lines = [line for path, line in message.locations if str(path).endswith(PAGE_SUFFIXES)]
-        line = lines[0] if lines else 0
+        line = (lines[0] if lines else 0) or 0
         if message.id not in seen and _only_pages(message.locations):
             why = "stale: the English no longer has this message (run make locales, translate)"
         elif message.fuzzy:

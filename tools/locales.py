@@ -326,7 +326,7 @@ def build(language: str, *, locale_dir: Path | None = None) -> int:
         )
         return 1
     if isinstance(result, Exception) or result:
-        print(f"{language}: the build failed (see the warnings above)")
+        print(f"{language}: the build failed (see the warnings above; BOOK_ZH=no skips it)")
         return 1
     (out / ".build-key").write_text(key)
     # The download button's notebooks: the English build's (tools/pages.py renders them).

@@ -200,6 +200,41 @@ def test_the_glossary_check_sees_an_inconsistent_term():
     assert check(equation, equation) == []  # an equation is not prose
 
 
+def test_the_build_names_each_untranslated_fuzzy_and_stale_message(tmp_path):
+    # tools/i18n.py's check at the end of every Chinese build (its warnings fail the build).
+    path = write_catalogue(
+        tmp_path / "x.po",
+        [
+            ("Kept.", "保留。", False),
+            ("Empty.", "", False),
+            ("Changed.", "旧。", True),
+            ("Gone from the English.", "已删除。", False),
+        ],
+    )
+    with path.open("rb") as f:
+        catalog = read_po(f)
+    catalog.add("Raises", "引发", locations=[("softmax_lib.core.softmax", None)])  # a docstring's
+    with path.open("wb") as f:
+        write_po(f, catalog, width=0)
+    seen = {"Kept.", "Empty.", "Changed."}
+    assert i18n.page_problems("chapters/x", path, seen) == [
+        (11, "untranslated: 'Empty.'"),
+        (
+            12,
+            "fuzzy: the English changed (update the translation, remove the fuzzy flag): "
+            "'Changed.'",
+        ),
+        (
+            13,
+            "stale: the English no longer has this message (run make locales, translate): "
+            "'Gone from the English.'",
+        ),
+    ]
+    assert i18n.page_problems("chapters/x", None, seen) == [
+        (0, "no catalogue for this page: run make locales, then translate it")
+    ]
+
+
 # ------------------------------------------------------------------ glue in translated messages
 
 NOTEBOOK = {

@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 
-.PHONY: pdf pdf-deps help book test unit test-built lint lock clean teacher student assignments browser-deps binder-check lab cache-guard
+.PHONY: pdf pdf-deps help book test unit test-built lint lock clean teacher student assignments browser-deps binder-check lab cache-guard locales
 
 # $(call apt-install,WHAT,PACKAGES,APT OPTIONS,OTHERWISE): install Debian packages when we can
 # (root with apt-get), else run the shell command OTHERWISE.
@@ -20,7 +20,9 @@ apt-install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  else $(4); fi
 
 help:
-	@echo "make book   build the HTML book, every chapter executed (strict)"
+	@echo "make book   build the HTML book, every chapter executed (strict), then its Chinese"
+	@echo "            edition (_build/html/zh_CN; BOOK_ZH=no skips it)"
+	@echo "make locales  update the Chinese edition's catalogues (locales/zh_CN) from the English"
 	@echo "make test   lint, then the whole test suite (library, doctests, chapters, prose)"
 	@echo "make unit   lint, then the tests that need no built book (make test's first half)"
 	@echo "make test-built   build the book if needed, then test it (make test's second half)"
@@ -53,6 +55,7 @@ CACHE_KEY = $(shell cat $(REQS) $$(find softmax_lib -name '*.py' -o -name '*.txt
 # The addresses the notebooks link to count too (BOOK_SITE_URL, BOOK_REPOSITORY_URL).
 RENDER_KEY = $(shell (cat tools/launch.py tools/notebooks.py tools/graded.py tools/course.py tools/myst.py \
   tools/pages.py tools/assets.py tools/softmax_feedback.py tools/apilinks.py \
+  tools/i18n.py tools/templates/language-switch.html \
   _config.yml _toc.yml; echo "$$BOOK_SITE_URL $$BOOK_REPOSITORY_URL") | sha256sum | cut -c1-16)
 
 # A build whose cache key differs from the current one starts from a clean _build.
@@ -68,9 +71,21 @@ book: $(STAMP) cache-guard
 	  $(BIN)/jupyter-book build . -W -n --keep-going $$all
 	@echo "$(CACHE_KEY)" > _build/.cache-key
 	@echo "$(RENDER_KEY)" > _build/.render-key
+	@# The Chinese edition, from the same sources and the same execution (it executes nothing:
+	@# tools/locales.py checks), into _build/zh_CN and then _build/html/zh_CN.
+	@if [ "$(BOOK_ZH)" != no ]; then \
+	  echo "$(BIN)/python -m tools.locales build zh_CN"; \
+	  $(BIN)/python -m tools.locales build zh_CN; \
+	else echo "BOOK_ZH=no: the Chinese edition is not built (its language switches lead nowhere)"; fi
 	@echo
 	@echo "The book is in _build/html. Open _build/html/index.html in a browser, or serve it:"
 	@echo "  $(BIN)/python -m http.server --directory _build/html 8000   (then visit http://127.0.0.1:8000)"
+	@echo "The Chinese edition: _build/html/zh_CN/index.html"
+
+# The Chinese edition's catalogues (locales/zh_CN/LC_MESSAGES/<page>.po) updated from the
+# English: new messages added, changed ones kept fuzzy, removed ones dropped (tools/locales.py).
+locales: $(STAMP)
+	$(BIN)/python -m tools.locales
 
 # make test: lint, the unit and chapter tests, then the build of the site (cached: nothing
 # is executed again if make book ran) and the tests of what it built: every chapter executed

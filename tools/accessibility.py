@@ -49,12 +49,8 @@ FIXES = [
         r"\1",
         re.compile(r"<button(?=[^>]*theme-switch-button)[^>]* aria-label="),
     ),
-    Fix(
-        "colour-mode icon titles",
-        re.compile(r'(data-mode="(light|dark|auto)"\s+title=")(Light|Dark|System Settings)"'),
-        r'\1Color mode: \3"',
-        re.compile(r'class="theme-switch [^>]* title="(?!Color mode: )'),
-    ),
+    # (The icons' titles are the theme's translations; "colour-mode icon titles" is per language,
+    # made by colour_mode_titles below.)
     # MyST-NB 1.x (hide-input, hide-output, hide-cell): each <summary> shows "Show code cell
     # source" but is named "Toggle hidden content" (label-content-name-mismatch). Without the
     # aria-label it is named by the text it shows ("Show ..." or "Hide ...", as it is open).
@@ -77,14 +73,39 @@ FIXES = [
 ]
 
 
+# The colour-mode icons' titles begin with what the button is for, in the page's language
+# (<html lang>, set by the build's `language`: the Chinese edition is zh-CN, tools/i18n.py).
+COLOUR_MODE = {"en": "Color mode: ", "zh-CN": "颜色模式："}  # noqa: RUF001 (Chinese colon)
+_LANG = re.compile(r"<html[^>]*\slang=\"([^\"]+)\"")
+
+
+def colour_mode_titles(prefix: str) -> Fix:
+    """Return the fix of the colour-mode icons' titles for one language's `prefix`."""
+    escaped = re.escape(prefix)
+    return Fix(
+        "colour-mode icon titles",
+        re.compile(rf'(data-mode="(?:light|dark|auto)"\s+title=")(?!{escaped})([^"]*)"'),
+        rf'\g<1>{prefix}\g<2>"',
+        re.compile(rf'class="theme-switch [^>]* title="(?!{escaped})'),
+    )
+
+
+def page_fixes(html: str) -> list[Fix]:
+    """Return the fixes of one page: :data:`FIXES` and those of the page's language."""
+    found = _LANG.search(html)
+    prefix = COLOUR_MODE.get(found.group(1) if found else "en", COLOUR_MODE["en"])
+    return [*FIXES, colour_mode_titles(prefix)]
+
+
 def fix_page(html: str) -> tuple[str, list[str]]:
-    """Apply :data:`FIXES` to one page; return it with the names of the fixes left undone.
+    """Apply the page's fixes (:func:`page_fixes`); return it with the names of those left undone.
 
     Applying them again changes nothing, so every build can rewrite every page.
     """
-    for fix in FIXES:
+    fixes = page_fixes(html)
+    for fix in fixes:
         html = fix.pattern.sub(fix.replacement, html)
-    return html, [fix.name for fix in FIXES if fix.left.search(html)]
+    return html, [fix.name for fix in fixes if fix.left.search(html)]
 
 
 def _rewrite(app, exception):

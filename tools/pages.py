@@ -136,6 +136,8 @@ def with_cached_outputs(notebook: dict, cache_path: Path) -> dict:
 
 
 def _page(app, pagename, templatename, context, doctree):
+    if not app.config.pages_render_notebooks:
+        return
     options = app.config.html_theme_options
     url, branch = options["repository_url"], options["repository_branch"]
     executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
@@ -179,6 +181,9 @@ def setup(app):
     """Register the extension with Sphinx."""
     # The edition of the notebook the download button offers (the student edition: student).
     app.add_config_value("launch_notebook_edition", "public", "html")
+    # Off in the Chinese edition's build: its notebooks would be the English build's (the
+    # notebooks are not translated), which tools/locales.py copies instead.
+    app.add_config_value("pages_render_notebooks", True, "html")
     # After sphinx-book-theme's download button (priority 501) and tools.launch's buttons.
     app.connect("html-page-context", _page, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -46,7 +46,8 @@ def reader_pages():
     pages = [f"{toc['root']}.html"]
     for part in toc["parts"]:
         pages += [f"{chapter['file']}.html" for chapter in part["chapters"]]
-    return [*pages, "search.html?q=softmax"]
+    # The Chinese edition: a chapter (its <html lang>, the switch back to English).
+    return [*pages, "search.html?q=softmax", "zh_CN/chapters/01-softmax.html"]
 
 
 # Parts of the page axe is told to skip, each with its reason. Nothing else is excluded.
@@ -260,6 +261,27 @@ def test_issue31_colour_mode_button_is_named_by_the_icon_it_shows():
         "Color mode: Light",
         "Color mode: Dark",
         "Color mode: System Settings",
+    ]
+
+
+def test_colour_mode_titles_are_in_the_page_language():
+    # The Chinese edition (issue 35): the theme translates "Light" and "Dark", not "System
+    # Settings"; the titles say "colour mode" in Chinese on its pages.
+    html = (
+        '<html lang="zh-CN" data-content_root="../">\n'
+        '<button class="btn btn-sm nav-link pst-navbar-icon theme-switch-button pst-js-only"'
+        ' aria-label="Color mode" data-bs-title="Color mode">\n'
+        '<i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light" title="亮色"></i>\n'
+        '<i class="theme-switch fa-solid fa-moon fa-lg" data-mode="dark"  title="暗色"></i>\n'
+        '<i class="theme-switch fa-solid fa-circle-half-stroke fa-lg" data-mode="auto"'
+        '  title="System Settings"></i>'
+    )
+    fixed = _fixed(html)
+    prefix = "颜色模式\N{FULLWIDTH COLON}"
+    assert re.findall(r'(?<![\w-])title="([^"]*)"', fixed) == [
+        f"{prefix}亮色",
+        f"{prefix}暗色",
+        f"{prefix}System Settings",
     ]
 
 

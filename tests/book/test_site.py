@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from helpers import unavailable
 
 from softmax_lib import logsumexp, sigmoid, softmax
 from softmax_lib.information import cross_entropy_between, entropy, kl_divergence
@@ -660,3 +661,74 @@ def test_phone_tapped_toolbar_buttons_leave_no_tooltip(phone):
         page.keyboard.press("Escape")  # closes an open dropdown menu
         page.wait_for_timeout(300)
     assert left == {}, f"tooltips left over the toolbar: {left}"
+
+
+# --------------------------------------------------------------- the Chinese edition (issue 35)
+# A sample of its pages (make book builds every one; tests/book/test_i18n.py compares their
+# glued values with the English pages'), each loaded once: at a desktop width for the console,
+# the requests and the equations, then at a phone's for sideways scrolling.
+
+ZH = "zh_CN"
+ZH_SAMPLE = [
+    "intro",
+    "chapters/01-softmax",
+    "chapters/02-stable-softmax",
+    "chapters/05-gradients",
+    "chapters/08-limits",
+    "chapters/api",
+]
+
+
+@pytest.mark.parametrize("page", ZH_SAMPLE)
+def test_chinese_pages_load_cleanly_offline_typeset_and_fit_a_phone(visit, server, page):
+    if not (SITE / ZH / "intro.html").exists():
+        unavailable(f"no Chinese edition in {SITE / ZH} (run make book)")
+    v = visit(f"{ZH}/{page}.html")
+    assert v.page.evaluate("() => document.documentElement.lang") == "zh-CN"
+    assert (v.console_errors, v.bad_status, v.failed) == ([], [], [])
+    outside = [u for u in v.requests if not u.startswith(server) and not u.startswith("data:")]
+    assert outside == [], "the Chinese edition must be self-contained too"
+    text = v.text()
+    assert re.search(r"[\u4e00-\u9fff]", text), "no Chinese on the page"
+    assert "\\begin{" not in text and "$$" not in text and "\\(" not in text
+    math_nodes = v.page.locator("article .math, article span.math").count()
+    assert v.page.locator("article mjx-container").count() >= math_nodes
+    v.page.set_viewport_size({"width": PHONE, "height": 800})
+    v.page.wait_for_timeout(300)
+    wide = v.page.evaluate("() => document.documentElement.scrollWidth")
+    assert wide <= PHONE, f"{ZH}/{page} scrolls sideways on a phone: {wide} px wide"
+    switch = v.page.locator("a.language-switch__link")
+    assert switch.is_visible() and switch.get_attribute("lang") == "en"
+    if page == "chapters/01-softmax":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        v.page.screenshot(path=str(SHOTS / "phone-zh-01-softmax.png"))
+
+
+@pytest.mark.parametrize("width", [PHONE, 1200])
+def test_language_switch_leads_to_the_same_page_both_ways(visit, width):
+    if not (SITE / ZH / "intro.html").exists():
+        unavailable(f"no Chinese edition in {SITE / ZH} (run make book)")
+    v = visit("chapters/03-sigmoid.html", width=width)
+    link = v.page.locator("a.language-switch__link")
+    assert link.is_visible() and link.inner_text().strip() == "中文"
+    assert link.get_attribute("hreflang") == "zh-CN"
+    link.click()
+    v.page.wait_for_url(f"**/{ZH}/chapters/03-sigmoid.html")
+    assert v.page.evaluate("() => document.documentElement.lang") == "zh-CN"
+    link = v.page.locator("a.language-switch__link")
+    assert link.is_visible() and link.inner_text().strip() == "English"
+    link.click()
+    v.page.wait_for_url("**/chapters/03-sigmoid.html")
+    assert f"/{ZH}/" not in v.page.url
+    assert v.page.evaluate("() => document.documentElement.lang") == "en"
+
+
+def test_chinese_search_finds_chinese_terms(visit):
+    if not (SITE / ZH / "intro.html").exists():
+        unavailable(f"no Chinese edition in {SITE / ZH} (run make book)")
+    for term, page in (("交叉熵", "04-entropy"), ("温度", "01-softmax")):
+        v = visit(f"{ZH}/search.html?q={term}")
+        v.page.wait_for_selector("ul.search li", timeout=15000)
+        found = v.page.locator("ul.search li a").evaluate_all("as => as.map(a => a.href)")
+        assert any(f"chapters/{page}.html" in url for url in found), (term, found)
+        assert v.console_errors == []

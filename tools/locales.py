@@ -433,15 +433,15 @@ class Term:
     skip: re.Pattern | None = None
 
     def pattern(self) -> re.Pattern:
-        """Return the term as a whole word (or words) of the English, in any case."""
-        return re.compile(rf"(?<![\w-]){re.escape(self.english)}(?![\w-])", re.I)
+        """Return the term as a whole word (or words) of the English, in any case, or its plural."""
+        return re.compile(rf"(?<![\w-]){re.escape(self.english)}(?:e?s)?(?![\w-])", re.I)
 
 
 def read_glossary(path: Path) -> list[Term]:
     """Read ``glossary.tsv``: columns english, chinese, also, note, skip (by the header).
 
-    `also` holds alternatives separated by ``;``; `skip` a regular expression: a message whose
-    English matches it is not held to the term (a legitimate exception, such as a name).
+    `also` holds alternatives separated by ``|``; `skip` a regular expression: a message whose
+    English matches it (in any case) is not held to the term (a legitimate exception, such as a name).
     """
     rows = [
         line.split("\t")
@@ -452,10 +452,10 @@ def read_glossary(path: Path) -> list[Term]:
     terms = []
     for row in rows:
         cells = dict(zip(header, [c.strip() for c in row], strict=False))
-        also = tuple(a.strip() for a in cells.get("also", "").split(";") if a.strip())
+        also = tuple(a.strip() for a in cells.get("also", "").split("|") if a.strip())
         skip = cells.get("skip", "")
         terms.append(
-            Term(cells["english"], cells["chinese"], also, re.compile(skip) if skip else None)
+            Term(cells["english"], cells["chinese"], also, re.compile(skip, re.I) if skip else None)
         )
     return terms
 

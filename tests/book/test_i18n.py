@@ -192,7 +192,8 @@ def test_the_glossary_check_sees_an_inconsistent_term():
     assert check("Its Temperature, the band.", "其 Temperature 乐队。") == []  # skipped
     assert check("A temperature.", "一个温度。") == []
     assert check("A TEMPERATURE.", "一个热度。") != []  # any case
-    assert check("The temperatures.", "各个热度。") == []  # whole words only
+    assert check("The temperatures.", "各个热度。") != []  # plurals too
+    assert check("Temperatured.", "热度。") == []  # whole words only
     assert check("An online softmax.", "在线softmax。") == []  # spacing is free
     assert check("Keyword `temperature=T`.", "关键字 `temperature=T`。") == []  # code is not prose
     assert check("The cross-entropy.", "") == []  # untranslated: the catalogue test's business

@@ -5,9 +5,9 @@ input without a temperature (a mask becomes logits of ``-inf``); everything else
 row whose maximum is not finite or which holds NaN, goes through the NumPy path in
 :mod:`softmax_lib._normaliser`, which owns the special-value policy. Both paths meet the same
 accuracy bounds (tested side by side). One :class:`Route` per function says how its kernel's
-output is shaped, which NumPy function redoes the rows the kernel leaves, and which rows
-beyond those it redoes (log-sum-exps that cancel: first by a kernel of their own,
-:mod:`softmax_lib._cancel`, which leaves to NumPy only the rows it cannot certify);
+output is shaped, which NumPy function redoes the rows the kernel leaves, and which kernel
+first redoes the log-sum-exps that cancel (:mod:`softmax_lib._cancel`, which leaves to NumPy
+only the rows it cannot certify; the kernel marks both kinds of row in its output);
 :func:`compute` takes the input as the public function prepared it
 (checked once) and chooses the path.
 
@@ -188,7 +188,7 @@ def warm() -> float:
             out, row, scratch = np.empty_like(x), x[0], np.empty(8)
             module.softmax_rows(x, out, np.empty((1, 8)), bad)
             module.log_softmax_rows(x, np.empty_like(x), bad)
-            module.logsumexp_rows(x, np.empty(1, dtype=dtype), np.empty(1), bad)
+            module.logsumexp_rows(x, np.empty(1, dtype=dtype))
             module.cross_entropy_rows(x, np.zeros(1, dtype=np.int64), np.empty(1), bad)
             module.segment_max(row)
             module.segment_sum(row, 0.0, scratch, True)
@@ -214,17 +214,19 @@ def as_rows(arr: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, tuple[i
     return np.ascontiguousarray(moved).reshape(-1, n), moved.shape
 
 
-def _run(module, kind, rows, out, maxima, bad, first):
-    """Run the kernel of `kind` on `rows` (a chunk starting at row `first`)."""
+def _run(module, kind, rows, out, bad, first, last):
+    """Run the kernel of `kind` on rows `first` to `last`; return how many rows it marked."""
+    rows, out, bad = rows[first:last], out[first:last], bad if bad is None else bad[first:last]
     if kind == "logsumexp":
-        module.logsumexp_rows(rows, out, maxima[first : first + rows.shape[0]], bad)
-    elif kind == "softmax":
+        return module.logsumexp_rows(rows, out)
+    if kind == "softmax":
         n = rows.shape[1]  # float32: one row of float64 terms, or one block for long rows
         size = n if n <= module.KEEP_SINGLE else module.BLOCK
         single = out.dtype == np.float32 and n >= module.SHORT  # float64 keeps them in out
         module.softmax_rows(rows, out, np.empty((1, size if single else 0)), bad)
     else:
         module.log_softmax_rows(rows, out, bad)
+    return 0
 
 
 def threads() -> int:
@@ -244,22 +246,19 @@ def threads() -> int:
     return len(cores) if cores else (os.cpu_count() or 1)
 
 
-def in_chunks(call: Callable[[int, int], None], items: int, size: int) -> None:
-    """``call(a, b)`` for consecutive chunks ``[a, b)`` of ``range(items)``: on threads if large.
+def in_chunks(call: Callable[[int, int], object], items: int, size: int) -> list:
+    """``[call(a, b)]`` for consecutive chunks ``[a, b)`` of ``range(items)``: on threads if large.
 
     The kernels release the GIL, so chunks run side by side; work below PARALLEL_MIN
     elements (`size`), or a single item, runs in the calling thread.
     """
     count = min(threads(), items) if size >= PARALLEL_MIN else 1
     if count < 2:
-        call(0, items)
-        return
+        return [call(0, items)]
     pool = _workers(count - 1)
     edges = [items * i // count for i in range(count + 1)]
     futures = [pool.submit(call, a, b) for a, b in itertools.pairwise(edges[1:])]
-    call(0, edges[1])
-    for future in futures:
-        future.result()
+    return [call(0, edges[1]), *(future.result() for future in futures)]
 
 
 def _workers(count: int) -> ThreadPoolExecutor:
@@ -286,19 +285,26 @@ def _each(parts: list, fn: Callable, size: int) -> list:
     return results
 
 
-def _segmented(module, kind, rows, out, maxima, bad):
+def _segmented(module, kind, rows, out, bad):
     """Rows longer than SEGMENT: each pass runs over segments of SEGMENT, side by side.
 
-    The segments do not depend on the number of threads, so neither do the results.
+    The segments do not depend on the number of threads, so neither do the results. Marks
+    the rows it leaves as the kernels do; returns how many rows it marked.
     """
     edges = [*range(0, rows.shape[1], SEGMENT), rows.shape[1]]
     parts = list(itertools.pairwise(edges))
+    marked = 0
     for r, row in enumerate(rows):
         done = _segmented_row(module, kind, row, out[r] if out.ndim > 1 else None, parts)
-        if done is None:
+        if kind == "logsumexp":  # marked in `out`, as logsumexp_rows marks its rows
+            out[r] = np.nan if done is None else done[0] + done[1]
+            if done is not None and _cancelled(float(out[r]), done[0]):
+                out[r] = np.inf
+            marked += not math.isfinite(out[r])
+        elif done is None:
             bad[r] = True
-        elif kind == "logsumexp":
-            maxima[r], out[r] = done[0], done[0] + done[1]
+            marked += 1
+    return marked
 
 
 def _segmented_row(module, kind, row, out, parts):
@@ -344,42 +350,41 @@ class Route:
     reduces: bool  # one value per row (the reduced axes kept, length 1), else one per entry
     numpy: Callable[[Prepared, float], np.ndarray]  # the NumPy path: (input, temperature)
     nothing_left: float  # the value of a row whose every entry is masked
-    redo: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None  # (out, maxima) -> rows
-    refine: str | None = None  # the kernel that recomputes those rows first (else NumPy)
+    refine: str | None = None  # the kernel for the rows marked +inf (log-sum-exps that cancel)
 
 
-def _cancelled(out: np.ndarray, maxima: np.ndarray) -> np.ndarray:
-    """Rows where m + log(s) cancels (m < 0, the result small beside it): refined after.
+def _cancelled(value: float, m: float) -> bool:
+    """Whether ``value = m + log(s)`` cancels (m < 0, the result small beside it).
 
-    By the Route's `refine` kernel (:mod:`softmax_lib._cancel`) where its bound certifies
-    them; by the NumPy path's extra precision where not.
+    Such rows are refined: by the Route's `refine` kernel (:mod:`softmax_lib._cancel`) where
+    its bound certifies them, by the NumPy path's extra precision where not. `value` is the
+    result rounded to the output's dtype; ``logsumexp_rows`` makes the same test.
     """
-    with np.errstate(invalid="ignore"):
-        return (maxima < 0) & (np.abs(out) < 0.5 * np.abs(maxima))
+    return m < 0 and abs(value) < 0.5 * abs(m)
 
 
 SOFTMAX = Route("softmax", False, numpy_softmax, 0.0)
 LOG_SOFTMAX = Route("log_softmax", False, numpy_log_softmax, -np.inf)
-LOGSUMEXP = Route("logsumexp", True, numpy_logsumexp, -np.inf, _cancelled, "logsumexp_near_one")
+LOGSUMEXP = Route("logsumexp", True, numpy_logsumexp, -np.inf, "logsumexp_near_one")
 
 
-def _refined(kernel, rows: np.ndarray, out: np.ndarray, redo: np.ndarray) -> np.ndarray:
-    """Recompute the rows `redo` of `out` with `kernel`; return the rows it left (for NumPy).
+def _refined(kernel, rows: np.ndarray, out: np.ndarray) -> None:
+    """Recompute the rows of `out` marked ``+inf`` with `kernel`; mark NaN those it leaves.
 
     The kernel is :func:`softmax_lib._cancel.logsumexp_near_one`: it certifies each row it
-    computes with an error bound, and flags the others.
+    computes with an error bound, and flags the others (then the NumPy path's).
     """
-    which = np.flatnonzero(redo)
+    which = np.flatnonzero(out == np.inf)
+    if which.shape[0] == 0:  # only rows for NumPy were marked
+        return
     values, left = np.empty(which.shape[0]), np.zeros(which.shape[0], dtype=bool)
     in_chunks(
         lambda a, b: kernel(rows, which[a:b], values[a:b], left[a:b]),
         which.shape[0],
         which.shape[0] * rows.shape[1],
     )
-    out[which[~left]] = values[~left]
-    redo = np.zeros_like(redo)
-    redo[which[left]] = True
-    return redo
+    values[left] = np.nan
+    out[which] = values
 
 
 def compute(route: Route, p: Prepared, temperature: float = 1.0) -> np.ndarray:
@@ -408,25 +413,19 @@ def fused(route: Route, p: Prepared):
         nothing_left = ~np.any(p.mask, axis=p.axes, keepdims=True)
     rows, moved_shape = as_rows(arr, p.axes)
     rows.flags.writeable = False  # our own view or copy, which the kernels only read
-    bad = np.zeros(rows.shape[0], dtype=bool)
-    if route.reduces:
-        out, maxima = np.empty(rows.shape[0], dtype=rows.dtype), np.empty(rows.shape[0])
-    else:
-        out, maxima = np.empty_like(rows), None
+    # A reduction's kernel marks the rows it leaves in `out` itself (NaN, or +inf to refine)
+    bad = None if route.reduces else np.zeros(rows.shape[0], dtype=bool)
+    out = np.empty(rows.shape[0] if route.reduces else rows.shape, dtype=rows.dtype)
     if rows.shape[1] > SEGMENT:
-        _segmented(module, kind, rows, out, maxima, bad)
+        marked = _segmented(module, kind, rows, out, bad)
     else:
-        in_chunks(
-            lambda a, b: _run(module, kind, rows[a:b], out[a:b], maxima, bad[a:b], a),
-            rows.shape[0],
-            rows.size,
-        )
-    if route.redo is not None:
-        redo = route.redo(out, maxima) & ~bad
-        if route.refine is not None and redo.any():
-            redo = _refined(getattr(module, route.refine), rows, out, redo)
-        bad |= redo
-    if bad.any():
+        run = lambda a, b: _run(module, kind, rows, out, bad, a, b)  # noqa: E731
+        marked = sum(in_chunks(run, rows.shape[0], rows.size))
+    if marked and route.refine is not None:
+        _refined(getattr(module, route.refine), rows, out)
+    if marked and bad is None:
+        bad = np.isnan(out)
+    if bad is not None and bad.any():
         out[bad] = route.numpy(prepared_rows(rows[bad]), 1.0).reshape(out[bad].shape)
     if route.reduces:
         out = out.reshape(tuple(1 if i in p.axes else n for i, n in enumerate(arr.shape)))

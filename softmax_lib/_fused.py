@@ -43,6 +43,7 @@ accuracy bounds (the tests run both).
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from softmax_lib._cancel import logsumexp_near_one  # noqa: F401 (the dispatcher calls it here)
@@ -225,20 +226,40 @@ def log_softmax_rows(x, out, bad):
         bad[r] = not ok
 
 
+@nb.njit(inline="always", error_model="numpy")
+def store_log_sum_exp(out, r, m, log_s, ok):
+    """``out[r] = m + log_s``, or the row's mark (see `logsumexp_rows`); return 1 if marked."""
+    if not ok:
+        out[r] = np.nan
+        return 1
+    out[r] = m + log_s
+    if m < 0.0 and abs(np.float64(out[r])) < 0.5 * abs(m):  # the rounded result, as stored
+        out[r] = np.inf
+        return 1
+    return 0
+
+
 @compile_kernel()
-def logsumexp_rows(x, out, maxima, bad):
-    """Log-sum-exp of each row of `x` into `out` (and its maximum into `maxima`)."""
+def logsumexp_rows(x, out):
+    """Log-sum-exp of each row of `x` into `out`; return how many rows are marked there.
+
+    A row left to the NumPy path is marked NaN; one that cancels (``m < 0`` and the result,
+    rounded to `out`'s dtype, below ``|m| / 2``: the test of
+    :func:`softmax_lib._dispatch._cancelled`), ``+inf``, for
+    :func:`softmax_lib._cancel.logsumexp_near_one`. Neither is the value of a row kept
+    (finite, at most ``m + log(n)``), so no array beside `out` records the marks.
+    """
     rows, n = x.shape
+    marked = 0
     if n < SHORT:
         m, work, acc, sums, lanes = short_scratch(x)
         for first in range(0, rows, WIDTH):
             short_sums(x, first, m, work, acc, sums, lanes)
             for j in range(min(WIDTH, rows - first)):
-                r, hi, lo = first + j, sums[0, j], sums[1, j]
-                bad[r] = not usable(m[j], hi)
-                maxima[r] = m[j]
-                out[r] = m[j] + log_sum(hi, lo)
-        return
+                hi, lo = sums[0, j], sums[1, j]
+                ok = usable(m[j], hi)
+                marked += store_log_sum_exp(out, first + j, m[j], log_sum(hi, lo), ok)
+        return marked
     block = np.empty(min(BLOCK, n))
     acc = np.empty(2 * LANES)
     lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
@@ -250,9 +271,8 @@ def logsumexp_rows(x, out, maxima, bad):
             hi, lo = row_sum(x[r], m, block, acc, True)
             ok = np.isfinite(hi)
             log_s = log_sum(hi, lo)
-        maxima[r] = m
-        bad[r] = not ok
-        out[r] = m + log_s
+        marked += store_log_sum_exp(out, r, m, log_s, ok)
+    return marked
 
 
 @compile_kernel(reads=2)  # x and target

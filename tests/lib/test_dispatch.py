@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pytest
 import softmax_lib as sl
 from softmax_lib import _dispatch, _fused
 from softmax_lib import stability as st
+from softmax_lib._validation import prepare
 
 WAIT = 60  # seconds a thread waits for the other before the test fails
 KERNELS = (
@@ -380,3 +382,64 @@ def test_rows_the_kernel_cannot_certify_still_take_the_numpy_path(numpy_refineme
     got = sl.logsumexp(x)
     assert numpy_refinements == [1]
     assert st.ulp_error(got, st.reference_logsumexp(x)).max() <= 0.51
+
+
+def extra_memory(fn):
+    """Return the peak memory `fn()` allocates beyond its result (tracemalloc), in bytes."""
+    fn()  # compiled, and numba's caches filled
+    tracemalloc.start()
+    try:
+        out = fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak - out.nbytes
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logsumexp_allocates_nothing_the_size_of_its_output_beyond_it(dtype):
+    # Regression: beside the output, the dispatcher kept the maxima (float64), the kernel's
+    # flags and a test of which rows cancel, made of four more temporaries: about 0.26x of
+    # the input at (1024, 32) float32 (32 bytes a row), growing with the rows. Now the
+    # kernel marks in the output itself the rows it leaves (NaN) and those that cancel
+    # (+inf): beyond the output only a fixed scratch remains, whatever the number of rows.
+    # (Below PARALLEL_MIN elements: one thread.)
+    rng = np.random.default_rng(1)
+
+    def extra(rows):
+        p = prepare((rng.normal(size=(rows, 32)) * 10).astype(dtype), -1, widen=False)
+        return extra_memory(lambda: _dispatch.compute(_dispatch.LOGSUMEXP, p))
+
+    small, large = extra(1024), extra(4000)
+    assert large - small < 256, (small, large)  # was 92 KiB more (float32)
+    assert large < 4000 * np.dtype(dtype).itemsize / 2, large  # below half the output
+
+
+def test_the_logsumexp_kernel_marks_the_rows_it_leaves_in_its_output():
+    # NaN: the NumPy path's (a NaN, an infinite maximum); +inf: the rows that cancel by
+    # _dispatch._cancelled, for softmax_lib._cancel; other rows keep their value.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40, 20)) * 5
+    x[10:20] = sl.log_softmax(x[10:20])  # cancel
+    x[20:25] -= 40  # m < 0, far from cancelling
+    x[25:30] = x[25:30] * 1e-3 - 0.3  # m < 0, |r| near 2.7 > |m| / 2
+    x[30, 3], x[31, 0], x[32] = np.nan, np.inf, -np.inf
+    with _dispatch.numpy_path():
+        expected = sl.logsumexp(x)
+    for dtype in (np.float32, np.float64):
+        rows = x.astype(dtype)
+        rows.flags.writeable = False
+        for n in (20, 200):  # the short-row path, and the one for longer rows
+            wide = np.concatenate([rows, np.full((40, n - 20), -np.inf, dtype)], axis=1)
+            wide.flags.writeable = False
+            out = np.empty(40, dtype=dtype)
+            marked = _fused.logsumexp_rows(wide, out)
+            m = rows.max(axis=1).astype(np.float64)
+            rounded = expected.astype(dtype).astype(np.float64)  # as the kernel stores it
+            cancels = [_dispatch._cancelled(v, mv) for v, mv in zip(rounded, m, strict=True)]
+            left = np.isnan(expected) | ~np.isfinite(m)
+            assert marked == np.sum(cancels) + left.sum() == 13
+            np.testing.assert_array_equal(np.isposinf(out), np.array(cancels) & ~left)
+            np.testing.assert_array_equal(np.isnan(out), left)
+            kept = np.isfinite(out)
+            np.testing.assert_allclose(out[kept], expected[kept], rtol=1e-6)

@@ -443,3 +443,23 @@ def test_the_logsumexp_kernel_marks_the_rows_it_leaves_in_its_output():
             np.testing.assert_array_equal(np.isnan(out), left)
             kept = np.isfinite(out)
             np.testing.assert_allclose(out[kept], expected[kept], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logsumexp_computes_its_sign_only_when_asked(dtype):
+    # Regression: logsumexp made the sign of every result (two boolean and two float64
+    # arrays, one entry a row each) even without return_sign, which then dropped it:
+    # 17 bytes a row at the peak beyond the output. Now it is made only for return_sign=True.
+    rng = np.random.default_rng(3)
+
+    def extra(rows):
+        x = (rng.normal(size=(rows, 32)) * 10).astype(dtype)
+        return extra_memory(lambda: sl.logsumexp(x))
+
+    small, large = extra(1024), extra(4000)
+    assert large - small < 256, (small, large)  # was 49 KiB more
+    x = np.array([[0.0, 1.0], [-np.inf, -np.inf], [np.nan, 0.0]], dtype=dtype)
+    value, sign = sl.logsumexp(x, return_sign=True)
+    np.testing.assert_array_equal(value, sl.logsumexp(x))
+    np.testing.assert_array_equal(sign, np.array([1.0, 0.0, np.nan], dtype=dtype))
+    assert sign.dtype == dtype

@@ -463,3 +463,41 @@ def test_logsumexp_computes_its_sign_only_when_asked(dtype):
     np.testing.assert_array_equal(value, sl.logsumexp(x))
     np.testing.assert_array_equal(sign, np.array([1.0, 0.0, np.nan], dtype=dtype))
     assert sign.dtype == dtype
+
+
+def dispatcher_steps(fn):
+    """The Python functions of softmax_lib._dispatch that one call of `fn` enters, in order."""
+    fn()
+    steps = []
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename == _dispatch.__file__:
+            steps.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return steps
+
+
+@pytest.mark.parametrize(
+    ("name", "budget"),
+    [("softmax", 8), ("log_softmax", 8), ("logsumexp", 9), ("cross_entropy", 5)],
+)
+def test_a_small_input_crosses_the_dispatcher_in_few_python_steps(name, budget):
+    # Regression (issue 32, per-call cost of small inputs): a (256, 32) input went through
+    # 11 functions of the dispatcher (logsumexp 14, cross_entropy 9): a chunk lambda and the
+    # thread splitter even below PARALLEL_MIN, string comparisons to pick the kernel, the
+    # kernel's wrapper checking again the rows the dispatcher had just made read-only, and
+    # for logsumexp the test of cancelling rows in NumPy. Now one record per function
+    # (Route) calls its compiled kernel directly, on rows checked once, and the kernel
+    # counts the rows it marks.
+    x = np.random.default_rng(4).normal(size=(256, 32))
+    labels = np.zeros(256, dtype=np.int64)
+    fn = FUNCTIONS[name]
+    steps = dispatcher_steps(lambda: fn(x, labels) if name == "cross_entropy" else fn(x))
+    assert len(steps) <= budget, steps
+    assert steps.count("_read_only") == (2 if name == "cross_entropy" else 1), steps
+    assert "in_chunks" not in steps and "kernel" not in steps, steps

@@ -22,7 +22,6 @@ opens the block, so other threads keep their own setting and nothing outlives th
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import importlib
@@ -145,14 +144,19 @@ def _read_only(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-@contextlib.contextmanager
-def _within(setting: contextvars.ContextVar, value):
+class _Within:  # a class, not a generator: a third of the cost, paid by benchmarks per call
     """Within this block, `setting` has `value` in the calling thread; then its old value."""
-    token = setting.set(value)
-    try:
-        yield
-    finally:
-        setting.reset(token)
+
+    __slots__ = ("_setting", "_tokens", "_value")
+
+    def __init__(self, setting: contextvars.ContextVar, value):
+        self._setting, self._value, self._tokens = setting, value, []
+
+    def __enter__(self) -> None:
+        self._tokens.append(self._setting.set(self._value))
+
+    def __exit__(self, *exc) -> None:
+        self._setting.reset(self._tokens.pop())
 
 
 def numpy_path():
@@ -163,7 +167,7 @@ def numpy_path():
     blocks may overlap across threads and nest. ``SOFTMAX_LIB_NUMBA=0`` switches the
     kernels off everywhere.
     """
-    return _within(_numpy_path, True)
+    return _Within(_numpy_path, True)
 
 
 def on_threads(count: int):
@@ -173,7 +177,8 @@ def on_threads(count: int):
     variable), and takes precedence over ``SOFTMAX_LIB_THREADS``, which sets the count for
     the whole process. Raises TypeError or ValueError unless `count` is an int >= 1.
     """
-    return _within(_threads, check_positive_int(count, "count"))
+    plain = type(count) is int and count > 0  # checked fast; anything else, with a message
+    return _Within(_threads, count if plain else check_positive_int(count, "count"))
 
 
 def warm() -> float:
@@ -416,23 +421,16 @@ def fused(route: Route, p: Prepared):
             _refined(getattr(module, route.refine), rows, out)
         bad = np.isnan(out) if bad is None else bad
         out[bad] = route.numpy(prepared_rows(rows[bad]), 1.0).reshape(out[bad].shape)
-    if route.reduces:
-        out = out.reshape(_kept_dims(arr.shape, p.axes))
-    elif p.axes == (arr.ndim - 1,) or p.axes == tuple(range(arr.ndim - len(p.axes), arr.ndim)):
-        out = out.reshape(moved_shape)
+    if route.reduces:  # the reduced axes kept, of length 1
+        out = out.reshape([1 if i in p.axes else n for i, n in enumerate(arr.shape)])
     else:
         last = tuple(range(arr.ndim - len(p.axes), arr.ndim))
-        out = np.moveaxis(out.reshape(moved_shape), last, p.axes)
+        out = out.reshape(moved_shape)
+        if p.axes != last:
+            out = np.moveaxis(out, last, p.axes)
     if nothing_left is not None and nothing_left.any():
         out = np.where(nothing_left, route.nothing_left, out).astype(out.dtype)
     return out
-
-
-def _kept_dims(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
-    """`shape` with the reduced `axes` kept, of length 1."""
-    if axes == (len(shape) - 1,):
-        return (*shape[:-1], 1)
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 def cross_entropy_rows(x: np.ndarray, target: np.ndarray) -> np.ndarray | None:

@@ -420,7 +420,8 @@ def fused(route: Route, p: Prepared):
         if route.refine is not None:
             _refined(getattr(module, route.refine), rows, out)
         bad = np.isnan(out) if bad is None else bad
-        out[bad] = route.numpy(prepared_rows(rows[bad]), 1.0).reshape(out[bad].shape)
+        if bad.any():  # not when the refinement certified every row it was given
+            out[bad] = route.numpy(prepared_rows(rows[bad]), 1.0).reshape(out[bad].shape)
     if route.reduces:  # the reduced axes kept, of length 1
         out = out.reshape([1 if i in p.axes else n for i, n in enumerate(arr.shape)])
     else:

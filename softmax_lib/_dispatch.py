@@ -4,12 +4,13 @@ The fused kernels (:mod:`softmax_lib._fused`, compiled with numba) take float32 
 input without a temperature (a mask becomes logits of ``-inf``); everything else, and every
 row whose maximum is not finite or which holds NaN, goes through the NumPy path in
 :mod:`softmax_lib._normaliser`, which owns the special-value policy. Both paths meet the same
-accuracy bounds (tested side by side). One :class:`Route` per function says how its kernel's
-output is shaped, which NumPy function redoes the rows the kernel leaves, and which rows
-beyond those it redoes (log-sum-exps that cancel: first by a kernel of their own,
-:mod:`softmax_lib._cancel`, which leaves to NumPy only the rows it cannot certify);
-:func:`compute` takes the input as the public function prepared it
-(checked once) and chooses the path.
+accuracy bounds (tested side by side). One :class:`Route` per function says which kernel
+runs a chunk of rows (and the last pass of a long row, :mod:`softmax_lib._segments`), how
+its output is shaped, which NumPy function redoes the rows the kernel leaves, and which
+kernel first redoes the log-sum-exps that cancel (:mod:`softmax_lib._cancel`, which leaves
+to NumPy only the rows it cannot certify; the kernel marks both kinds of row in its output).
+:func:`compute` takes the input as the public function prepared it (checked once), makes
+its rows read-only once and calls the compiled kernel directly: one call for small inputs.
 
 Set the environment variable ``SOFTMAX_LIB_NUMBA=0`` to use the NumPy path everywhere; it is
 also used when numba is not installed (browser Python, a minimal install). The public
@@ -21,7 +22,6 @@ opens the block, so other threads keep their own setting and nothing outlives th
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import importlib
@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from softmax_lib._normaliser import numpy_log_softmax, numpy_logsumexp, numpy_softmax
+from softmax_lib._segments import log_softmax_segment, segmented_row, softmax_segment
 from softmax_lib._validation import Prepared, check_positive_int, prepared_rows
 
 PARALLEL_MIN = 1 << 17  # elements; smaller inputs are not worth handing to threads
@@ -104,7 +105,8 @@ def compile_kernel(reads: int = 1):
     apart from a writable one: a read-only input (``np.asarray`` of a JAX array, a
     memory-mapped file) would cost a compilation of its own, seconds per kernel. The
     kernel's inputs are therefore always passed as read-only views (no copy, except of an
-    unaligned array), and one compiled version serves both kinds. numba caches the compiled
+    unaligned array; the dispatcher, which calls ``kernel.compiled`` itself, makes them so
+    once), and one compiled version serves both kinds. numba caches the compiled
     code on disk (not with ``SOFTMAX_LIB_NUMBA_CACHE=0``); where it finds no writable
     directory for it (a read-only install and home), the kernels are compiled in memory in
     every process, and :func:`kernels` warns. Arithmetic follows IEEE 754 as NumPy's does
@@ -142,14 +144,19 @@ def _read_only(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-@contextlib.contextmanager
-def _within(setting: contextvars.ContextVar, value):
+class _Within:  # a class, not a generator: a third of the cost, paid by benchmarks per call
     """Within this block, `setting` has `value` in the calling thread; then its old value."""
-    token = setting.set(value)
-    try:
-        yield
-    finally:
-        setting.reset(token)
+
+    __slots__ = ("_setting", "_tokens", "_value")
+
+    def __init__(self, setting: contextvars.ContextVar, value):
+        self._setting, self._value, self._tokens = setting, value, []
+
+    def __enter__(self) -> None:
+        self._tokens.append(self._setting.set(self._value))
+
+    def __exit__(self, *exc) -> None:
+        self._setting.reset(self._tokens.pop())
 
 
 def numpy_path():
@@ -160,7 +167,7 @@ def numpy_path():
     blocks may overlap across threads and nest. ``SOFTMAX_LIB_NUMBA=0`` switches the
     kernels off everywhere.
     """
-    return _within(_numpy_path, True)
+    return _Within(_numpy_path, True)
 
 
 def on_threads(count: int):
@@ -170,7 +177,8 @@ def on_threads(count: int):
     variable), and takes precedence over ``SOFTMAX_LIB_THREADS``, which sets the count for
     the whole process. Raises TypeError or ValueError unless `count` is an int >= 1.
     """
-    return _within(_threads, check_positive_int(count, "count"))
+    plain = type(count) is int and count > 0  # checked fast; anything else, with a message
+    return _Within(_threads, count if plain else check_positive_int(count, "count"))
 
 
 def warm() -> float:
@@ -188,8 +196,8 @@ def warm() -> float:
             out, row, scratch = np.empty_like(x), x[0], np.empty(8)
             module.softmax_rows(x, out, np.empty((1, 8)), bad)
             module.log_softmax_rows(x, np.empty_like(x), bad)
-            module.logsumexp_rows(x, np.empty(1, dtype=dtype), np.empty(1), bad)
-            module.cross_entropy_rows(x, np.zeros(1, dtype=np.int64), np.empty(1), bad)
+            module.logsumexp_rows(x, np.empty(1, dtype=dtype))
+            module.cross_entropy_rows(x, np.zeros(1, dtype=np.int64), np.empty(1))
             module.segment_max(row)
             module.segment_sum(row, 0.0, scratch, True)
             module.segment_softmax(
@@ -206,25 +214,14 @@ def as_rows(arr: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, tuple[i
     No copy when `axes` are the trailing axes of a C-contiguous array. Also returns the
     shape after the move, to undo it.
     """
+    if axes == (arr.ndim - 1,) and arr.flags.c_contiguous:  # the common case: no move, no copy
+        return arr.reshape(-1, arr.shape[-1]), arr.shape
     last = tuple(range(arr.ndim - len(axes), arr.ndim))
-    if axes == last and arr.flags.c_contiguous:  # the common case: no move, no copy
+    if axes == last and arr.flags.c_contiguous:
         return arr.reshape(-1, math.prod(arr.shape[arr.ndim - len(axes) :])), arr.shape
     moved = np.moveaxis(arr, axes, last)
     n = math.prod(moved.shape[len(moved.shape) - len(axes) :])
     return np.ascontiguousarray(moved).reshape(-1, n), moved.shape
-
-
-def _run(module, kind, rows, out, maxima, bad, first):
-    """Run the kernel of `kind` on `rows` (a chunk starting at row `first`)."""
-    if kind == "logsumexp":
-        module.logsumexp_rows(rows, out, maxima[first : first + rows.shape[0]], bad)
-    elif kind == "softmax":
-        n = rows.shape[1]  # float32: one row of float64 terms, or one block for long rows
-        size = n if n <= module.KEEP_SINGLE else module.BLOCK
-        single = out.dtype == np.float32 and n >= module.SHORT  # float64 keeps them in out
-        module.softmax_rows(rows, out, np.empty((1, size if single else 0)), bad)
-    else:
-        module.log_softmax_rows(rows, out, bad)
 
 
 def threads() -> int:
@@ -244,22 +241,19 @@ def threads() -> int:
     return len(cores) if cores else (os.cpu_count() or 1)
 
 
-def in_chunks(call: Callable[[int, int], None], items: int, size: int) -> None:
-    """``call(a, b)`` for consecutive chunks ``[a, b)`` of ``range(items)``: on threads if large.
+def in_chunks(call: Callable[[int, int], object], items: int, size: int) -> list:
+    """``[call(a, b)]`` for consecutive chunks ``[a, b)`` of ``range(items)``: on threads if large.
 
     The kernels release the GIL, so chunks run side by side; work below PARALLEL_MIN
     elements (`size`), or a single item, runs in the calling thread.
     """
     count = min(threads(), items) if size >= PARALLEL_MIN else 1
     if count < 2:
-        call(0, items)
-        return
+        return [call(0, items)]
     pool = _workers(count - 1)
     edges = [items * i // count for i in range(count + 1)]
     futures = [pool.submit(call, a, b) for a, b in itertools.pairwise(edges[1:])]
-    call(0, edges[1])
-    for future in futures:
-        future.result()
+    return [call(0, edges[1]), *(future.result() for future in futures)]
 
 
 def _workers(count: int) -> ThreadPoolExecutor:
@@ -286,100 +280,96 @@ def _each(parts: list, fn: Callable, size: int) -> list:
     return results
 
 
-def _segmented(module, kind, rows, out, maxima, bad):
+def _segmented(module, route, rows, out, bad):
     """Rows longer than SEGMENT: each pass runs over segments of SEGMENT, side by side.
 
-    The segments do not depend on the number of threads, so neither do the results.
+    The segments do not depend on the number of threads, so neither do the results. Marks
+    the rows it leaves as the kernels do; returns how many rows it marked.
     """
     edges = [*range(0, rows.shape[1], SEGMENT), rows.shape[1]]
     parts = list(itertools.pairwise(edges))
+    marked = 0
     for r, row in enumerate(rows):
-        done = _segmented_row(module, kind, row, out[r] if out.ndim > 1 else None, parts)
-        if done is None:
+        done = segmented_row(module, route, row, None if route.reduces else out[r], parts, _each)
+        if route.reduces:  # marked in `out`, as logsumexp_rows marks its rows
+            out[r] = np.nan if done is None else done[0] + done[1]
+            if done is not None and _cancelled(float(out[r]), done[0]):
+                out[r] = np.inf
+            marked += not math.isfinite(out[r])
+        elif done is None:
             bad[r] = True
-        elif kind == "logsumexp":
-            maxima[r], out[r] = done[0], done[0] + done[1]
+            marked += 1
+    return marked
 
 
-def _segmented_row(module, kind, row, out, parts):
-    """Compute one long row by segments; return ``(m, log s)``, or None (for NumPy).
+def _softmax_chunk(module, rows, out, bad):
+    """Run softmax's kernel on `rows`; float32 keeps its terms in one float64 row (or block)."""
+    n = rows.shape[1]
+    if n < module.SHORT or out.dtype.itemsize == 8:  # float64 keeps them in out
+        return module.softmax_rows.compiled(rows, out, NO_TERMS, bad)
+    terms = np.empty((1, n if n <= module.KEEP_SINGLE else module.BLOCK))
+    return module.softmax_rows.compiled(rows, out, terms, bad)
 
-    The maximum of each segment, then (with the row's maximum) the sum of each, added
-    with TwoSum in a fixed order, then the output of each segment.
-    """
-    n, kept = row.shape[0], kind == "softmax" and row.dtype == np.float64
-    m = max(_each(parts, lambda a, b: module.segment_max(row[a:b]), n))
-    if not math.isfinite(m):
-        return None
 
-    def total(a, b):  # float64 softmax keeps its terms in out; the rest use scratch
-        terms = out[a:b] if kept else np.empty(min(module.BLOCK, b - a))
-        return module.segment_sum(row[a:b], m, terms, kind != "softmax" or kept)
+def _log_softmax_chunk(module, rows, out, bad):
+    return module.log_softmax_rows.compiled(rows, out, bad)
 
-    hi = lo = 0.0
-    for part_hi, part_lo in _each(parts, total, n):
-        s = hi + part_hi  # TwoSum
-        lo += ((hi - (s - (s - hi))) + (part_hi - (s - hi))) + part_lo
-        hi = s
-    if not math.isfinite(hi):  # a NaN in the row
-        return None
-    log_s = math.log1p((hi - 1.0) + lo)
-    if kind == "softmax":  # float32: an empty `terms` makes the kernel compute them again
 
-        def divide(a, b):
-            terms = out[a:b] if kept else np.empty(0)
-            module.segment_softmax(row[a:b], m, hi, lo, terms, out[a:b])
-
-        _each(parts, divide, n)
-    elif kind == "log_softmax":
-        _each(parts, lambda a, b: module.segment_log_softmax(row[a:b], m, log_s, out[a:b]), n)
-    return m, log_s
+def _logsumexp_chunk(module, rows, out, bad):
+    return module.logsumexp_rows.compiled(rows, out)  # marks rows in `out` itself
 
 
 @dataclass(frozen=True)
 class Route:
     """How one function is computed: by which kernel, into what shape, redone how."""
 
-    kind: str  # the kernel: "softmax", "log_softmax" or "logsumexp" (read by _run, _segmented)
+    chunk: Callable  # (kernels, rows, out, bad) -> how many rows the kernel marked
+    segment: Callable | None  # the last pass over a segment of a long row (None: no output)
+    keeps_terms: bool  # the sum over segments keeps the terms for the last pass (softmax)
     reduces: bool  # one value per row (the reduced axes kept, length 1), else one per entry
     numpy: Callable[[Prepared, float], np.ndarray]  # the NumPy path: (input, temperature)
     nothing_left: float  # the value of a row whose every entry is masked
-    redo: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None  # (out, maxima) -> rows
-    refine: str | None = None  # the kernel that recomputes those rows first (else NumPy)
+    refine: str | None = None  # the kernel for the rows marked +inf (log-sum-exps that cancel)
 
 
-def _cancelled(out: np.ndarray, maxima: np.ndarray) -> np.ndarray:
-    """Rows where m + log(s) cancels (m < 0, the result small beside it): refined after.
+def _cancelled(value: float, m: float) -> bool:
+    """Whether ``value = m + log(s)`` cancels (m < 0, the result small beside it).
 
-    By the Route's `refine` kernel (:mod:`softmax_lib._cancel`) where its bound certifies
-    them; by the NumPy path's extra precision where not.
+    Such rows are refined: by the Route's `refine` kernel (:mod:`softmax_lib._cancel`) where
+    its bound certifies them, by the NumPy path's extra precision where not. `value` is the
+    result rounded to the output's dtype; ``logsumexp_rows`` makes the same test.
     """
-    with np.errstate(invalid="ignore"):
-        return (maxima < 0) & (np.abs(out) < 0.5 * np.abs(maxima))
+    return m < 0 and abs(value) < 0.5 * abs(m)
 
 
-SOFTMAX = Route("softmax", False, numpy_softmax, 0.0)
-LOG_SOFTMAX = Route("log_softmax", False, numpy_log_softmax, -np.inf)
-LOGSUMEXP = Route("logsumexp", True, numpy_logsumexp, -np.inf, _cancelled, "logsumexp_near_one")
+NO_TERMS = np.empty((1, 0))  # softmax_rows' `terms` where it needs none (never written)
+KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+SOFTMAX = Route(_softmax_chunk, softmax_segment, True, False, numpy_softmax, 0.0)
+LOG_SOFTMAX = Route(
+    _log_softmax_chunk, log_softmax_segment, False, False, numpy_log_softmax, -np.inf
+)
+LOGSUMEXP = Route(
+    _logsumexp_chunk, None, False, True, numpy_logsumexp, -np.inf, "logsumexp_near_one"
+)
 
 
-def _refined(kernel, rows: np.ndarray, out: np.ndarray, redo: np.ndarray) -> np.ndarray:
-    """Recompute the rows `redo` of `out` with `kernel`; return the rows it left (for NumPy).
+def _refined(kernel, rows: np.ndarray, out: np.ndarray) -> None:
+    """Recompute the rows of `out` marked ``+inf`` with `kernel`; mark NaN those it leaves.
 
     The kernel is :func:`softmax_lib._cancel.logsumexp_near_one`: it certifies each row it
-    computes with an error bound, and flags the others.
+    computes with an error bound, and flags the others (then the NumPy path's).
     """
-    which = np.flatnonzero(redo)
+    which = np.flatnonzero(out == np.inf)
+    if which.shape[0] == 0:  # only rows for NumPy were marked
+        return
     values, left = np.empty(which.shape[0]), np.zeros(which.shape[0], dtype=bool)
     in_chunks(
         lambda a, b: kernel(rows, which[a:b], values[a:b], left[a:b]),
         which.shape[0],
         which.shape[0] * rows.shape[1],
     )
-    out[which[~left]] = values[~left]
-    redo = np.zeros_like(redo)
-    redo[which[left]] = True
-    return redo
+    values[left] = np.nan
+    out[which] = values
 
 
 def compute(route: Route, p: Prepared, temperature: float = 1.0) -> np.ndarray:
@@ -391,6 +381,22 @@ def compute(route: Route, p: Prepared, temperature: float = 1.0) -> np.ndarray:
     return done if done is not None else route.numpy(p, temperature)
 
 
+def _by_rows(route: Route, module, rows: np.ndarray, out: np.ndarray, bad) -> int:
+    """Run `route`'s kernel over `rows` (by segments, on threads, or in one call if small).
+
+    Returns how many rows the kernel marked (see :func:`fused`).
+    """
+    if rows.shape[1] > SEGMENT:
+        return _segmented(module, route, rows, out, bad)
+    if rows.size < PARALLEL_MIN:  # the common case of small inputs: no thread, one call
+        return route.chunk(module, rows, out, bad)
+
+    def chunk(a, b):
+        return route.chunk(module, rows[a:b], out[a:b], None if bad is None else bad[a:b])
+
+    return sum(in_chunks(chunk, rows.shape[0], rows.size))
+
+
 def fused(route: Route, p: Prepared):
     """`route`'s function of `p` by the fused kernel, or None where the kernel does not apply.
 
@@ -399,37 +405,25 @@ def fused(route: Route, p: Prepared):
     A mask makes masked entries logits of ``-inf``, and a row with nothing left gives
     ``route.nothing_left``, as on the NumPy path.
     """
-    module = kernels()
-    if module is None or p.empty or p.arr.dtype not in (np.float32, np.float64):
+    module, arr, nothing_left = kernels(), p.arr, None
+    if module is None or p.empty or arr.dtype not in KERNEL_DTYPES:
         return None
-    arr, nothing_left, kind = p.arr, None, route.kind
     if p.mask is not None:
         arr = np.where(p.mask, arr, -np.inf).astype(arr.dtype, copy=False)
         nothing_left = ~np.any(p.mask, axis=p.axes, keepdims=True)
     rows, moved_shape = as_rows(arr, p.axes)
-    rows.flags.writeable = False  # our own view or copy, which the kernels only read
-    bad = np.zeros(rows.shape[0], dtype=bool)
-    if route.reduces:
-        out, maxima = np.empty(rows.shape[0], dtype=rows.dtype), np.empty(rows.shape[0])
-    else:
-        out, maxima = np.empty_like(rows), None
-    if rows.shape[1] > SEGMENT:
-        _segmented(module, kind, rows, out, maxima, bad)
-    else:
-        in_chunks(
-            lambda a, b: _run(module, kind, rows[a:b], out[a:b], maxima, bad[a:b], a),
-            rows.shape[0],
-            rows.size,
-        )
-    if route.redo is not None:
-        redo = route.redo(out, maxima) & ~bad
-        if route.refine is not None and redo.any():
-            redo = _refined(getattr(module, route.refine), rows, out, redo)
-        bad |= redo
-    if bad.any():
-        out[bad] = route.numpy(prepared_rows(rows[bad]), 1.0).reshape(out[bad].shape)
-    if route.reduces:
-        out = out.reshape(tuple(1 if i in p.axes else n for i, n in enumerate(arr.shape)))
+    rows = _read_only(rows)  # our own view or copy, which the kernels only read: checked once
+    # A reduction's kernel marks the rows it leaves in `out` itself (NaN, or +inf to refine)
+    bad = None if route.reduces else np.zeros(rows.shape[0], dtype=bool)
+    out = np.empty(rows.shape[0] if route.reduces else rows.shape, dtype=rows.dtype)
+    if _by_rows(route, module, rows, out, bad):
+        if route.refine is not None:
+            _refined(getattr(module, route.refine), rows, out)
+        bad = np.isnan(out) if bad is None else bad
+        if bad.any():  # not when the refinement certified every row it was given
+            out[bad] = route.numpy(prepared_rows(rows[bad]), 1.0).reshape(out[bad].shape)
+    if route.reduces:  # the reduced axes kept, of length 1
+        out = out.reshape([1 if i in p.axes else n for i, n in enumerate(arr.shape)])
     else:
         last = tuple(range(arr.ndim - len(p.axes), arr.ndim))
         out = out.reshape(moved_shape)
@@ -447,13 +441,14 @@ def cross_entropy_rows(x: np.ndarray, target: np.ndarray) -> np.ndarray | None:
     an infinite maximum: the caller's NumPy path owns those).
     """
     module = kernels()
-    if module is None or x.dtype not in (np.float32, np.float64) or x.size == 0:
+    if module is None or x.dtype not in KERNEL_DTYPES or x.size == 0:
         return None
-    rows, labels = np.ascontiguousarray(x), np.ascontiguousarray(target, dtype=np.int64)
-    out, bad = np.empty(rows.shape[0]), np.zeros(rows.shape[0], dtype=bool)
-    in_chunks(
-        lambda a, b: module.cross_entropy_rows(rows[a:b], labels[a:b], out[a:b], bad[a:b]),
-        rows.shape[0],
-        rows.size,
-    )
-    return None if bad.any() else out
+    rows = _read_only(np.ascontiguousarray(x))  # checked once: the kernel is called directly
+    labels = _read_only(np.ascontiguousarray(target, dtype=np.int64))
+    out, kernel = np.empty(rows.shape[0]), module.cross_entropy_rows.compiled
+    if rows.size < PARALLEL_MIN:
+        left = kernel(rows, labels, out)
+    else:
+        chunk = lambda a, b: kernel(rows[a:b], labels[a:b], out[a:b])  # noqa: E731
+        left = sum(in_chunks(chunk, rows.shape[0], rows.size))
+    return None if left else out

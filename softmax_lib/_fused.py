@@ -43,6 +43,7 @@ accuracy bounds (the tests run both).
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from softmax_lib._cancel import logsumexp_near_one  # noqa: F401 (the dispatcher calls it here)
@@ -83,7 +84,7 @@ HELPERS = "c6f1536ce2fb23a7"  # sha256 of _simd.py and _passes.py, 16 hex digits
 
 @compile_kernel()
 def softmax_rows(x, out, terms, bad):
-    """Softmax of each row of the C-contiguous 2-D `x` into `out`.
+    """Softmax of each row of the C-contiguous 2-D `x` into `out`; return how many are flagged.
 
     Rows left to the NumPy path are flagged in `bad`. `terms` holds a row's terms until
     their sum is known for float32 rows (float64 ones use `out` itself): one float64 row,
@@ -91,6 +92,7 @@ def softmax_rows(x, out, terms, bad):
     are computed again in the last pass (cheaper than memory the size of the input).
     """
     rows, n = x.shape
+    flagged = 0
     acc = np.empty(2 * LANES)
     if n < SHORT:
         m, work, acc, sums, lanes = short_scratch(x)
@@ -100,6 +102,7 @@ def softmax_rows(x, out, terms, bad):
             for j in range(min(WIDTH, rows - first)):
                 r, hi, lo = first + j, sums[0, j], sums[1, j]
                 bad[r] = not usable(m[j], hi)
+                flagged += bad[r]
                 if is_single(x):
                     inverse = 1.0 / (hi + lo)
                     for c in range(n):
@@ -110,12 +113,13 @@ def softmax_rows(x, out, terms, bad):
                         q = t[c * WIDTH + j] * inverse
                         residual = fma(-q, lo, fma(-q, hi, t[c * WIDTH + j]))
                         out[r, c] = fma(residual, inverse, q)
-        return
+        return flagged
     lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
         m = row_max(x[r], lanes)
         if not np.isfinite(m):
             bad[r] = True
+            flagged += 1
             continue
         if is_single(x):
             t = terms[0]
@@ -128,6 +132,8 @@ def softmax_rows(x, out, terms, bad):
             hi, lo = row_sum(x[r], m, out[r], acc, True)
             divide(out[r], hi, lo)
         bad[r] = not np.isfinite(hi)
+        flagged += bad[r]
+    return flagged
 
 
 @compile_kernel()
@@ -199,8 +205,9 @@ def softmax_rows_online(x, out, bad):
 
 @compile_kernel()
 def log_softmax_rows(x, out, bad):
-    """Log-softmax of each row of `x` into `out`; flag rows left to NumPy."""
+    """Log-softmax of each row of `x` into `out`; flag in `bad`, and count, rows left to NumPy."""
     rows, n = x.shape
+    flagged = 0
     if n < SHORT:
         m, work, acc, sums, lanes = short_scratch(x)
         for first in range(0, rows, WIDTH):
@@ -208,9 +215,10 @@ def log_softmax_rows(x, out, bad):
             for j in range(min(WIDTH, rows - first)):
                 r, hi, lo = first + j, sums[0, j], sums[1, j]
                 bad[r] = not usable(m[j], hi)
+                flagged += bad[r]
                 if not bad[r]:
                     subtract(x[r], m[j], log_sum(hi, lo), out[r])
-        return
+        return flagged
     block = np.empty(min(BLOCK, n))
     acc = np.empty(2 * LANES)
     lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
@@ -223,22 +231,44 @@ def log_softmax_rows(x, out, bad):
             if ok:
                 subtract(x[r], m, log_sum(hi, lo), out[r])
         bad[r] = not ok
+        flagged += not ok
+    return flagged
+
+
+@nb.njit(inline="always", error_model="numpy")
+def store_log_sum_exp(out, r, m, log_s, ok):
+    """``out[r] = m + log_s``, or the row's mark (see `logsumexp_rows`); return 1 if marked."""
+    if not ok:
+        out[r] = np.nan
+        return 1
+    out[r] = m + log_s
+    if m < 0.0 and abs(np.float64(out[r])) < 0.5 * abs(m):  # the rounded result, as stored
+        out[r] = np.inf
+        return 1
+    return 0
 
 
 @compile_kernel()
-def logsumexp_rows(x, out, maxima, bad):
-    """Log-sum-exp of each row of `x` into `out` (and its maximum into `maxima`)."""
+def logsumexp_rows(x, out):
+    """Log-sum-exp of each row of `x` into `out`; return how many rows are marked there.
+
+    A row left to the NumPy path is marked NaN; one that cancels (``m < 0`` and the result,
+    rounded to `out`'s dtype, below ``|m| / 2``: the test of
+    :func:`softmax_lib._dispatch._cancelled`), ``+inf``, for
+    :func:`softmax_lib._cancel.logsumexp_near_one`. Neither is the value of a row kept
+    (finite, at most ``m + log(n)``), so no array beside `out` records the marks.
+    """
     rows, n = x.shape
+    marked = 0
     if n < SHORT:
         m, work, acc, sums, lanes = short_scratch(x)
         for first in range(0, rows, WIDTH):
             short_sums(x, first, m, work, acc, sums, lanes)
             for j in range(min(WIDTH, rows - first)):
-                r, hi, lo = first + j, sums[0, j], sums[1, j]
-                bad[r] = not usable(m[j], hi)
-                maxima[r] = m[j]
-                out[r] = m[j] + log_sum(hi, lo)
-        return
+                hi, lo = sums[0, j], sums[1, j]
+                ok = usable(m[j], hi)
+                marked += store_log_sum_exp(out, first + j, m[j], log_sum(hi, lo), ok)
+        return marked
     block = np.empty(min(BLOCK, n))
     acc = np.empty(2 * LANES)
     lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
@@ -250,30 +280,31 @@ def logsumexp_rows(x, out, maxima, bad):
             hi, lo = row_sum(x[r], m, block, acc, True)
             ok = np.isfinite(hi)
             log_s = log_sum(hi, lo)
-        maxima[r] = m
-        bad[r] = not ok
-        out[r] = m + log_s
+        marked += store_log_sum_exp(out, r, m, log_s, ok)
+    return marked
 
 
 @compile_kernel(reads=2)  # x and target
-def cross_entropy_rows(x, target, out, bad):
+def cross_entropy_rows(x, target, out):
     """``-log_softmax(x)[target]`` of each row of `x` (in float64) into `out`.
 
     The target's entry of the last pass of log-softmax: ``(log s - d) - e`` with
-    ``d + e == x_t - m``. Rows left to the NumPy path are flagged in `bad`.
+    ``d + e == x_t - m``. Returns how many rows the kernel cannot compute (a NaN, an
+    infinite maximum): the caller then leaves every row to the NumPy path.
     """
     rows, n = x.shape
+    left = 0
     if n < SHORT:
         m, work, acc, sums, lanes = short_scratch(x)
         for first in range(0, rows, WIDTH):
             short_sums(x, first, m, work, acc, sums, lanes)
             for j in range(min(WIDTH, rows - first)):
                 r, hi, lo = first + j, sums[0, j], sums[1, j]
-                bad[r] = not usable(m[j], hi)
+                left += not usable(m[j], hi)
                 d, e = shift(np.float64(x[r, target[r]]), m[j])
                 e = e if e - e == 0.0 else 0.0  # NaN where d is infinite: no correction there
                 out[r] = (log_sum(hi, lo) - d) - e
-        return
+        return left
     block = np.empty(min(BLOCK, n))
     acc = np.empty(2 * LANES)
     lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
@@ -288,7 +319,8 @@ def cross_entropy_rows(x, target, out, bad):
         d, e = shift(np.float64(x[r, target[r]]), m)
         e = e if e - e == 0.0 else 0.0  # NaN where d is infinite: no correction there
         out[r] = (log_s - d) - e
-        bad[r] = not ok
+        left += not ok
+    return left
 
 
 # One long row, in segments (on threads): the maximum of each, then with the row's

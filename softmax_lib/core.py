@@ -151,10 +151,13 @@ def logsumexp(
     else:
         p = prepare(x, axis, widen=False, where=where)
         out, axes = compute(LOGSUMEXP, p), p.axes
-        sign = np.where(np.isneginf(out), 0.0, np.where(np.isnan(out), np.nan, 1.0))
+        if return_sign:  # only when asked for: four arrays, one entry a row each
+            sign = np.where(np.isneginf(out), 0.0, np.where(np.isnan(out), np.nan, 1.0))
     if not keepdims:
-        out, sign = np.squeeze(out, axis=axes), np.squeeze(sign, axis=axes)
-    return (out, sign.astype(out.dtype)) if return_sign else out
+        out = np.squeeze(out, axis=axes)
+    if not return_sign:
+        return out
+    return out, (sign if keepdims else np.squeeze(sign, axis=axes)).astype(out.dtype)
 
 
 def softmax(

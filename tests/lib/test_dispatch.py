@@ -3,6 +3,7 @@ the compiled versions of the kernels, and installs where numba cannot cache them
 """
 
 import ctypes
+import dataclasses
 import json
 import math
 import os
@@ -11,7 +12,9 @@ import shutil
 import subprocess
 import sys
 import threading
+import tracemalloc
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +23,7 @@ import pytest
 import softmax_lib as sl
 from softmax_lib import _dispatch, _fused
 from softmax_lib import stability as st
+from softmax_lib._validation import prepare
 
 WAIT = 60  # seconds a thread waits for the other before the test fails
 KERNELS = (
@@ -380,3 +384,179 @@ def test_rows_the_kernel_cannot_certify_still_take_the_numpy_path(numpy_refineme
     got = sl.logsumexp(x)
     assert numpy_refinements == [1]
     assert st.ulp_error(got, st.reference_logsumexp(x)).max() <= 0.51
+
+
+def extra_memory(fn):
+    """Return the peak memory `fn()` allocates beyond its result (tracemalloc), in bytes."""
+    fn()  # compiled, and numba's caches filled
+    tracemalloc.start()
+    try:
+        out = fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak - out.nbytes
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logsumexp_allocates_nothing_the_size_of_its_output_beyond_it(dtype):
+    # Regression: beside the output, the dispatcher kept the maxima (float64), the kernel's
+    # flags and a test of which rows cancel, made of four more temporaries: about 0.26x of
+    # the input at (1024, 32) float32 (32 bytes a row), growing with the rows. Now the
+    # kernel marks in the output itself the rows it leaves (NaN) and those that cancel
+    # (+inf): beyond the output only a fixed scratch remains, whatever the number of rows.
+    # (Below PARALLEL_MIN elements: one thread.)
+    rng = np.random.default_rng(1)
+
+    def extra(rows):
+        p = prepare((rng.normal(size=(rows, 32)) * 10).astype(dtype), -1, widen=False)
+        return extra_memory(lambda: _dispatch.compute(_dispatch.LOGSUMEXP, p))
+
+    small, large = extra(1024), extra(4000)
+    assert large - small < 256, (small, large)  # was 92 KiB more (float32)
+    assert large < 4000 * np.dtype(dtype).itemsize / 2, large  # below half the output
+
+
+def test_the_logsumexp_kernel_marks_the_rows_it_leaves_in_its_output():
+    # NaN: the NumPy path's (a NaN, an infinite maximum); +inf: the rows that cancel by
+    # _dispatch._cancelled, for softmax_lib._cancel; other rows keep their value.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40, 20)) * 5
+    x[10:20] = sl.log_softmax(x[10:20])  # cancel
+    x[20:25] -= 40  # m < 0, far from cancelling
+    x[25:30] = x[25:30] * 1e-3 - 0.3  # m < 0, |r| near 2.7 > |m| / 2
+    x[30, 3], x[31, 0], x[32] = np.nan, np.inf, -np.inf
+    with _dispatch.numpy_path():
+        expected = sl.logsumexp(x)
+    for dtype in (np.float32, np.float64):
+        rows = x.astype(dtype)
+        rows.flags.writeable = False
+        for n in (20, 200):  # the short-row path, and the one for longer rows
+            wide = np.concatenate([rows, np.full((40, n - 20), -np.inf, dtype)], axis=1)
+            wide.flags.writeable = False
+            out = np.empty(40, dtype=dtype)
+            marked = _fused.logsumexp_rows(wide, out)
+            m = rows.max(axis=1).astype(np.float64)
+            rounded = expected.astype(dtype).astype(np.float64)  # as the kernel stores it
+            cancels = [_dispatch._cancelled(v, mv) for v, mv in zip(rounded, m, strict=True)]
+            left = np.isnan(expected) | ~np.isfinite(m)
+            assert marked == np.sum(cancels) + left.sum() == 13
+            np.testing.assert_array_equal(np.isposinf(out), np.array(cancels) & ~left)
+            np.testing.assert_array_equal(np.isnan(out), left)
+            kept = np.isfinite(out)
+            np.testing.assert_allclose(out[kept], expected[kept], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logsumexp_computes_its_sign_only_when_asked(dtype):
+    # Regression: logsumexp made the sign of every result (two boolean and two float64
+    # arrays, one entry a row each) even without return_sign, which then dropped it:
+    # 17 bytes a row at the peak beyond the output. Now it is made only for return_sign=True.
+    rng = np.random.default_rng(3)
+
+    def extra(rows):
+        x = (rng.normal(size=(rows, 32)) * 10).astype(dtype)
+        return extra_memory(lambda: sl.logsumexp(x))
+
+    small, large = extra(1024), extra(4000)
+    assert large - small < 256, (small, large)  # was 49 KiB more
+    x = np.array([[0.0, 1.0], [-np.inf, -np.inf], [np.nan, 0.0]], dtype=dtype)
+    value, sign = sl.logsumexp(x, return_sign=True)
+    np.testing.assert_array_equal(value, sl.logsumexp(x))
+    np.testing.assert_array_equal(sign, np.array([1.0, 0.0, np.nan], dtype=dtype))
+    assert sign.dtype == dtype
+
+
+def dispatcher_steps(fn):
+    """The Python functions of softmax_lib._dispatch that one call of `fn` enters, in order."""
+    fn()
+    steps = []
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename == _dispatch.__file__:
+            steps.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return steps
+
+
+@pytest.mark.parametrize(
+    ("name", "budget"),
+    [("softmax", 8), ("log_softmax", 8), ("logsumexp", 9), ("cross_entropy", 5)],
+)
+def test_a_small_input_crosses_the_dispatcher_in_few_python_steps(name, budget):
+    # Regression (issue 32, per-call cost of small inputs): a (256, 32) input went through
+    # 11 functions of the dispatcher (logsumexp 14, cross_entropy 9): a chunk lambda and the
+    # thread splitter even below PARALLEL_MIN, string comparisons to pick the kernel, the
+    # kernel's wrapper checking again the rows the dispatcher had just made read-only, and
+    # for logsumexp the test of cancelling rows in NumPy. Now one record per function
+    # (Route) calls its compiled kernel directly, on rows checked once, and the kernel
+    # counts the rows it marks.
+    x = np.random.default_rng(4).normal(size=(256, 32))
+    labels = np.zeros(256, dtype=np.int64)
+    fn = FUNCTIONS[name]
+    steps = dispatcher_steps(lambda: fn(x, labels) if name == "cross_entropy" else fn(x))
+    assert len(steps) <= budget, steps
+    assert steps.count("_read_only") == (2 if name == "cross_entropy" else 1), steps
+    assert "in_chunks" not in steps and "kernel" not in steps, steps
+
+
+def python_calls(fn):
+    """The Python functions (any module) that one call of `fn` enters, `fn` itself left out."""
+    fn()
+    calls = []
+
+    def profile(frame, event, arg):
+        if event == "call":
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return calls[1:]
+
+
+@pytest.mark.parametrize("block", ["numpy_path", "on_threads"])
+def test_a_switch_block_costs_few_python_steps(block):
+    # Regression (issue 32, per-call cost): numpy_path() and on_threads() were generators
+    # under contextlib.contextmanager, 7 and 11 Python calls a block (on_threads checked
+    # an int through three), 2.4 us in all: the benchmark's one-thread column pays it on
+    # every call it times, 7% of softmax at (256, 32). Now a small class: 4 calls, 0.9 us.
+    make = {"numpy_path": _dispatch.numpy_path, "on_threads": partial(_dispatch.on_threads, 2)}
+
+    def enter_and_leave():
+        with make[block]():
+            pass
+
+    calls = python_calls(enter_and_leave)
+    assert len(calls) <= 4, calls
+    with _dispatch.on_threads(3), _dispatch.numpy_path():  # still nested and restored
+        with _dispatch.on_threads(1):
+            assert _dispatch.threads() == 1 and _dispatch.kernels() is None
+        assert _dispatch.threads() == 3
+    assert _dispatch.kernels() is not None
+
+
+def test_rows_the_refinement_certifies_never_reach_the_numpy_path():
+    # While the kernel's marks replaced the flags, every call with a marked row ran the
+    # NumPy path, on no rows at all when the refinement had certified them all: 3% of the
+    # time of log-sum-exps of log-probabilities (100 x 1000). Only rows left go there.
+    calls = []
+
+    def numpy(p, temperature):
+        calls.append(p.arr.shape)
+        return _dispatch.LOGSUMEXP.numpy(p, temperature)
+
+    route = dataclasses.replace(_dispatch.LOGSUMEXP, numpy=numpy)
+    x = sl.log_softmax(np.random.default_rng(5).normal(size=(16, 100)))
+    x[3, 7] = np.nan  # one row for NumPy beside them, alone
+    _dispatch.compute(route, prepare(x, -1, widen=False))
+    assert calls == [(1, 100)]
+    _dispatch.compute(route, prepare(np.delete(x, 3, axis=0), -1, widen=False))
+    assert calls == [(1, 100)]

@@ -17,14 +17,17 @@ execution cache). There it does four things:
    message as reStructuredText, as Sphinx writes or the page has them: display equations
    (Sphinx wraps a literal node's translation in an RST ``::`` block, which MyST would turn
    into the formula "::") and the messages of ``{eval-rst}`` blocks (``:func:`name```).
-2. **Every message translated.** Each message of a page (as Sphinx's gettext builder and
-   ``make locales`` extract them: the MyST source of a paragraph, heading, caption...) must
-   have a translation in the page's catalogue that is not fuzzy and that Sphinx applied. A
-   message missing from the catalogue means the English changed and ``make locales`` was not
-   run; a catalogue message that no page has any more is obsolete (``make locales`` drops
-   it). Each is a warning naming the page, its line and the message, repeated at every build
-   until fixed (an error under ``-W``). The library reference's docstrings are not translated
-   (``tools/locales.py``) and are not checked.
+2. **Every message translated.** Every message of a page's catalogue must be translated, not
+   fuzzy, and still one of the page's messages (as Sphinx's gettext builder and ``make
+   locales`` extract them: the MyST source of a paragraph, heading, caption...); a catalogue
+   message the page no longer has means the English changed and ``make locales`` was not
+   run. Sphinx must have applied each translation (one that does not parse as its English
+   did is dropped silently). Each problem is a warning naming the page, its line and the
+   message, repeated at the end of every build until fixed (an error under ``-W``). A new
+   English message that no catalogue has yet is ``tests/book/test_i18n.py``'s to find (it
+   compares the catalogues with fresh templates): the pages' outputs make messages of their
+   own here (glued tables, figure captions) that a build cannot tell from new English. The
+   library reference's docstrings are not translated (``tools/locales.py``).
 3. **The language switch** on every page, to the same page in the other edition (a relative
    link, so it works from ``file://`` and any server), in the article's header, with ``lang``
    and ``hreflang``. ``i18n_editions`` (``_config.yml``) names the editions and their folders

@@ -708,17 +708,17 @@ def test_chinese_pages_load_cleanly_offline_typeset_and_fit_a_phone(visit, serve
 def test_language_switch_leads_to_the_same_page_both_ways(visit, width):
     if not (SITE / ZH / "intro.html").exists():
         unavailable(f"no Chinese edition in {SITE / ZH} (run make book)")
-    v = visit("chapters/03-sigmoid.html", width=width)
+    v = visit("chapters/how-to-use.html", width=width)
     link = v.page.locator("a.language-switch__link")
     assert link.is_visible() and link.inner_text().strip() == "中文"
     assert link.get_attribute("hreflang") == "zh-CN"
     link.click()
-    v.page.wait_for_url(f"**/{ZH}/chapters/03-sigmoid.html")
+    v.page.wait_for_url(f"**/{ZH}/chapters/how-to-use.html")
     assert v.page.evaluate("() => document.documentElement.lang") == "zh-CN"
     link = v.page.locator("a.language-switch__link")
     assert link.is_visible() and link.inner_text().strip() == "English"
     link.click()
-    v.page.wait_for_url("**/chapters/03-sigmoid.html")
+    v.page.wait_for_url("**/chapters/how-to-use.html")
     assert f"/{ZH}/" not in v.page.url
     assert v.page.evaluate("() => document.documentElement.lang") == "en"
 

@@ -281,6 +281,33 @@ class TranslateToctrees(SphinxTransform):
                     node.apply_translated_message(msg, msgstr)
 
 
+class TranslateAltText(SphinxTransform):
+    """Translate the alt text of the figures that code cells make.
+
+    Sphinx's Locale transform does not extract or translate the alt text of an image that a
+    cell's output became (the node has no source line), so ``tools/locales.py`` takes it from
+    the cell's options (``mystnb: image: alt``) into the catalogue, and this puts the
+    translation on the image. The message counts as seen by the page (the build's check).
+    """
+
+    default_priority = 21  # after Locale (20)
+
+    def apply(self, **kwargs: Any) -> None:
+        """Give each image whose alt text the catalogue translates its translation."""
+        if not translating(self.app) or _is_message(self.document):
+            return
+        path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
+        entries = read_catalogue(path) if path else {}
+        seen = _state(self.env)["seen"].setdefault(self.env.docname, set())
+        for node in self.document.findall(nodes.image):
+            alt = " ".join(str(node.get("alt", "")).split())
+            if alt in entries:
+                seen.add(alt)
+                msgstr, fuzzy = entries[alt]
+                if msgstr.strip() and not fuzzy:
+                    node["alt"] = msgstr
+
+
 def _state(env) -> dict:
     """Return what the environment keeps for the check: per page, its messages and problems."""
     if getattr(env, "i18n_messages", {}).keys() != {"seen", "not_applied", "catalogue"}:
@@ -511,6 +538,7 @@ def setup(app):
     app.add_transform(CheckMessages)
     app.add_transform(CheckApplied)
     app.add_transform(TranslateToctrees)
+    app.add_transform(TranslateAltText)
     app.connect("doctree-read", _forget_renderer)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

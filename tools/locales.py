@@ -110,7 +110,48 @@ def templates(out: Path) -> Path:
     finally:
         if made:
             conf.unlink()
+    add_figure_texts(out)
     return out
+
+
+def figure_texts(page: Path) -> list[tuple[str, int]]:
+    """Return the caption and alt text of each figure a page's code cells make, with lines.
+
+    A code cell's figure is captioned and described in its options (``mystnb: figure:
+    caption`` and ``mystnb: image: alt``), text the gettext builder sees only when the cell has
+    run: without execution (how :func:`templates` extracts, so that messages never depend on
+    an execution) these are read from the source. A caption is the message Sphinx extracts
+    from the built figure (its MyST source); an alt text is translated by ``tools.i18n``.
+    """
+    from tools import myst
+
+    texts = []
+    for cell in myst.code_cells(page.read_text(encoding="utf-8")):
+        options = cell.options.get("mystnb") or {}
+        caption = (options.get("figure") or {}).get("caption")
+        alt = (options.get("image") or {}).get("alt")
+        for text in (caption, alt):
+            if isinstance(text, str) and text.strip():
+                texts.append((" ".join(text.split()), cell.start + 1))
+    return texts
+
+
+def add_figure_texts(pots: Path) -> None:
+    """Add each page's figure captions and alt texts (:func:`figure_texts`) to its template."""
+    for pot in sorted(pots.rglob("*.pot")):
+        page = ROOT / pot.relative_to(pots).with_suffix(".md")
+        if not page.exists():
+            continue
+        texts = figure_texts(page)
+        if not texts:
+            continue
+        with pot.open("rb") as f:
+            template = read_po(f)
+        for text, line in texts:
+            if text not in template:
+                template.add(text, locations=[(str(page), line)])
+        with pot.open("wb") as f:
+            write_po(f, template, width=0, sort_output=False)
 
 
 def update(language: str, pots: Path) -> dict[str, int]:
@@ -440,8 +481,9 @@ class Term:
 def read_glossary(path: Path) -> list[Term]:
     """Read ``glossary.tsv``: columns english, chinese, also, note, skip (by the header).
 
-    `also` holds alternatives separated by ``|``; `skip` a regular expression: a message whose
-    English matches it (in any case) is not held to the term (a legitimate exception, such as a name).
+    `also` holds alternatives separated by ``|``; `skip` a regular expression: a message
+    whose English matches it (in any case) is not held to the term (a legitimate exception,
+    such as a name).
     """
     rows = [
         line.split("\t")

@@ -482,6 +482,48 @@ def test_every_chinese_page_shows_the_english_pages_glued_values():
     assert not differ, "\n".join(f"{k}: missing {v[0]}, added {v[1]}" for k, v in differ.items())
 
 
+def test_figure_captions_and_alt_texts_of_code_cells_are_messages(tmp_path):
+    # Without execution Sphinx's gettext builder never sees a cell's figure: its caption and
+    # alt text come from the cell's options (tools.locales.figure_texts).
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# Title\n\n```{code-cell} ipython3\n---\nmystnb:\n  figure:\n"
+        "    caption: The loss, through `log(softmax)`\n      and through $\\log$.\n"
+        "    name: fig-a\n  image:\n    alt: A line of\n      slope one.\n---\nplot()\n```\n"
+        "\n```{code-cell} ipython3\nprint(1)\n```\n",
+        encoding="utf-8",
+    )
+    assert locales.figure_texts(page) == [
+        ("The loss, through `log(softmax)` and through $\\log$.", 3),
+        ("A line of slope one.", 3),
+    ]
+    captions = locales.figure_texts(ROOT / "chapters" / "02-stable-softmax.md")
+    catalogue = i18n.read_catalogue(
+        LOCALES / LANGUAGE / "LC_MESSAGES" / "chapters" / "02-stable-softmax.po"
+    )
+    assert captions and all(catalogue.get(text, ("", True))[0] for text, _ in captions)
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.built
+def test_chinese_figures_have_chinese_captions_and_alt_text():
+    import bs4
+
+    english_only = []
+    for page in built_pages():
+        html = (SITE / LANGUAGE / page).read_text(encoding="utf-8")
+        article = bs4.BeautifulSoup(html, "html.parser").find("article")
+        for caption in article.select("figcaption"):
+            if not HAN.search(caption.get_text()):
+                english_only.append((page, "caption", caption.get_text()[:60]))
+        for image in article.find_all("img"):
+            if image.get("alt") and not HAN.search(image["alt"]):
+                english_only.append((page, "alt", image["alt"][:60]))
+    assert not english_only, english_only
+
+
 @pytest.mark.built
 def test_every_page_says_its_language_and_links_to_the_other_edition():
     for page in built_pages():

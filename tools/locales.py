@@ -34,6 +34,7 @@ translated messages, the translation check, the language switch, Chinese search)
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import subprocess
@@ -434,7 +435,9 @@ def problems(msgid: str, msgstr: str) -> list[str]:
             lost = sorted(set(src[kind]) - set(dst[kind]))
             added = sorted(set(dst[kind]) - set(src[kind]))
             found.append(f"{kind} differ: missing {lost}, added {added}")
-    typed = [n for n in dst["numbers"] if n not in src["numbers"]]
+    typed = sorted(
+        (collections.Counter(dst["numbers"]) - collections.Counter(src["numbers"])).elements()
+    )
     if typed:
         found.append(f"numbers the English does not have: {typed}")
     return found

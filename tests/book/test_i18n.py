@@ -96,10 +96,13 @@ def test_the_catalogue_check_sees_untranslated_fuzzy_and_broken_messages(tmp_pat
             ("Changed English.", "旧的译文。", True),  # fuzzy
             ("With $x$ and {eq}`eq-a`.", "带有 $y$。", False),  # math changed, ref lost
             ("Below {glue:text}`k`.", "低于 {glue:text}`k`，即 3 个。", False),  # a typed number
+            # a number of the English typed twice (chapter 9's "reaches 0 after ... and after")
+            ("It reaches 0 after 4 and after 5.", "4 步后变为 0，5 步后变为 0。", False),
         ],
     )
     problems = catalogue_problems(path)
-    assert len(problems) == 5, listing(problems)
+    assert len(problems) == 6, listing(problems)
+    assert "numbers the English does not have: ['0']" in problems[5]
     assert "x.md:11: untranslated" in problems[0]
     assert "fuzzy" in problems[1]
     assert "roles differ" in problems[2] and "math differ" in problems[3]

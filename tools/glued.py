@@ -32,7 +32,7 @@ NAMES = frozenset(
 )
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
-_NUMBER = r"[-+−]?\d[\d,.]*"
+_NUMBER = r"[-+\u2212]?\d[\d,.]*"
 _LIST = re.compile(r", | and ")
 
 
@@ -82,7 +82,7 @@ def rows(path: Path = TSV) -> dict[tuple[str, str], dict[str, str]]:
 
 
 def page_of(docname: str) -> str:
-    """The page column of a page: ``chapters/07-classifier`` -> ``07-classifier``."""
+    """Return the page column of a page: ``chapters/07-classifier`` -> ``07-classifier``."""
     return Path(docname).name
 
 
@@ -93,8 +93,8 @@ def _one(table: dict[str, str], value: str) -> str | None:
         regex = pattern(english)
         match = regex.fullmatch(value) if regex else None
         if match:
-            numbers = list(match.groups())
-            return _PLACEHOLDER.sub(lambda m: numbers.pop(0), chinese)
+            numbers = iter(match.groups())
+            return _PLACEHOLDER.sub(lambda _, numbers=numbers: next(numbers), chinese)
     if not is_word(value):
         return value
     return None
@@ -104,12 +104,7 @@ def translate(page: str, key: str, value: str, path: Path = TSV) -> str:
     """Return the Chinese of a glued value, or the value when it holds no English word."""
     if not is_word(value):
         return value
-    table = rows(path).get((page, key), {})
-    chinese = _one(table, value)
-    if chinese is None and _LIST.search(value):
-        items = [_one(table, item) for item in _LIST.split(value)]
-        if len(items) > 1 and None not in items:
-            chinese = "、".join(items[:-1]) + " 和 " + items[-1]
+    chinese = translate_or_none(rows(path).get((page, key), {}), value)
     if chinese is None:
         raise MissingTranslation(
             f"{page}: the glued value of {key!r}, {value!r}, has no Chinese in "
@@ -138,7 +133,7 @@ def code(page_text: str) -> ast.Module:
 
 
 def pasted_keys(page_text: str) -> set[str]:
-    """The keys a page pastes with ``{glue:text}`` (in its prose)."""
+    """Return the keys a page pastes with ``{glue:text}`` (in its prose)."""
     return set(_TEXT_ROLE.findall(page_text))
 
 
@@ -238,11 +233,11 @@ def has_row(table: dict[str, str], value: str) -> bool:
         return True
     if _PLACEHOLDER.search(value):
         return False
-    return any(translate_or_none(table, value) is not None for _ in [0])
+    return translate_or_none(table, value) is not None
 
 
 def translate_or_none(table: dict[str, str], value: str) -> str | None:
-    """The Chinese of `value` by `table` (a page and key's rows), or None."""
+    """Return the Chinese of `value` by `table` (a page and key's rows), or None."""
     chinese = _one(table, value)
     if chinese is None and _LIST.search(value):
         items = [_one(table, item) for item in _LIST.split(value)]

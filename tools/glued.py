@@ -212,15 +212,20 @@ def alternatives(page_text: str) -> dict[str, set[str] | None]:
 
 
 def glued_keys(page_text: str) -> set[str]:
-    """Every key a page glues, including those named at run time (as patterns' prefixes)."""
+    """Return every key a page glues, as regular expressions (an f-string's fields: any name)."""
     keys = set()
     for node in ast.walk(code(page_text)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "glue" and node.args:
             first = node.args[0]
             if isinstance(first, ast.Constant):
-                keys.add(first.value)
+                keys.add(re.escape(first.value))
             elif isinstance(first, ast.JoinedStr):
-                keys.add(ast.unparse(first))
+                keys.add(
+                    "".join(
+                        re.escape(part.value) if isinstance(part, ast.Constant) else r"\w+"
+                        for part in first.values
+                    )
+                )
     return keys
 
 
@@ -244,3 +249,8 @@ def translate_or_none(table: dict[str, str], value: str) -> str | None:
         if len(items) > 1 and None not in items:
             chinese = "、".join(items[:-1]) + " 和 " + items[-1]
     return chinese
+
+
+def pattern_free(cell: str) -> str:
+    """Return a cell without its placeholders (``{n}``), which carry the measured numbers."""
+    return _PLACEHOLDER.sub("", cell)

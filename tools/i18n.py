@@ -17,6 +17,9 @@ execution cache). There it does four things:
    message as reStructuredText, as Sphinx writes or the page has them: display equations
    (Sphinx wraps a literal node's translation in an RST ``::`` block, which MyST would turn
    into the formula "::") and the messages of ``{eval-rst}`` blocks (``:func:`name```).
+   A glued value that is English words ("above", a verdict clause: chosen by a measurement)
+   is pasted in the edition's language, from ``locales/<language>/glued.tsv``
+   (:func:`translate_glued_words`, ``tools/glued.py``); a word with no row is an error.
 2. **Every message translated.** Every message of a page's catalogue must be translated, not
    fuzzy, and still one of the page's messages (as Sphinx's gettext builder and ``make
    locales`` extract them: the MyST source of a paragraph, heading, caption...); a catalogue

@@ -55,10 +55,7 @@ def pattern(english: str) -> re.Pattern | None:
     if not _PLACEHOLDER.search(english):
         return None
     parts = _PLACEHOLDER.split(english)
-    regex = "".join(
-        re.escape(p) if i % 2 == 0 else f"(?P<{p or f'_{i}'}>{_NUMBER})"
-        for i, p in enumerate(parts)
-    )
+    regex = "".join(re.escape(p) if i % 2 == 0 else f"({_NUMBER})" for i, p in enumerate(parts))
     return re.compile(regex)
 
 

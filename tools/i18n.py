@@ -17,6 +17,9 @@ execution cache). There it does four things:
    message as reStructuredText, as Sphinx writes or the page has them: display equations
    (Sphinx wraps a literal node's translation in an RST ``::`` block, which MyST would turn
    into the formula "::") and the messages of ``{eval-rst}`` blocks (``:func:`name```).
+   A glued value that is English words ("above", a verdict clause: chosen by a measurement)
+   is pasted in the edition's language, from ``locales/<language>/glued.tsv``
+   (:func:`translate_glued_words`, ``tools/glued.py``); a word with no row is an error.
 2. **Every message translated.** Every message of a page's catalogue must be translated, not
    fuzzy, and still one of the page's messages (as Sphinx's gettext builder and ``make
    locales`` extract them: the MyST source of a paragraph, heading, caption...); a catalogue
@@ -121,6 +124,7 @@ class Parser(MystNbParser):
                 super().parse(inputstring, document)
             finally:
                 document.attributes.pop("nb_renderer", None)
+            translate_glued_words(inputstring, document, env.docname)
             return
         kept = _KeepRenderer(document.attributes)
         document.attributes = kept
@@ -157,6 +161,40 @@ def _in_rst_block(current_source: str) -> bool:
 def _forget_renderer(app, doctree):
     """Let a page's notebook go once the page is read (its translations applied)."""
     _RENDERERS.pop(app.env.docname, None)
+
+
+# ------------------------------------------------------------------ 1b. glued words in Chinese
+
+_GLUE_TEXT = re.compile(r"\{glue:text\}`([^`]+)`")
+
+
+def translate_glued_words(inputstring: str, document, docname: str) -> None:
+    """Replace the English words pasted by the ``{glue:text}`` roles of a translated message.
+
+    MyST-NB pastes a ``{glue:text}`` value as an inline node (class ``pasted-text``) that does
+    not name its key; the message's roles and its pasted nodes are in the same order. Each
+    value is replaced by its Chinese from ``locales/<language>/glued.tsv`` (tools/glued.py);
+    a word value with no row is a warning (an error under ``-W``, as ``tools.locales build``
+    runs) naming the page, the key and the value, and stays English.
+    """
+    from tools import glued
+
+    # as MyST-NB reads a role: "key", "key:.2f", "page::key:s"
+    keys = [role.rsplit(":", 1)[0].split("::")[-1] for role in _GLUE_TEXT.findall(inputstring)]
+    pasted = [n for n in document.findall(nodes.inline) if "pasted-text" in n["classes"]]
+    if len(keys) != len(pasted):
+        return  # a role failed (MyST-NB warned) or is not a paste: nothing to pair
+    page = glued.page_of(docname)
+    for key, node in zip(keys, pasted, strict=True):
+        value = node.astext()
+        try:
+            chinese = glued.translate(page, key, value)
+        except glued.MissingTranslation as exc:
+            logger.warning(str(exc), location=node, type="i18n", subtype="glued")
+            continue
+        if chinese != value:
+            node.replace(node.children[0], nodes.Text(chinese))
+            node.rawsource = chinese
 
 
 # ------------------------------------------------------------------ 2. every message translated

@@ -307,7 +307,8 @@ def build_key() -> str:
 
     digest = hashlib.sha256()
     tools = sorted([*(ROOT / "tools").rglob("*.py"), *(ROOT / "tools").rglob("*.html")])
-    for path in [*tools, ROOT / "_config.yml", ROOT / "_toc.yml"]:
+    glued = sorted((ROOT / "locales").glob("*/glued.tsv"))  # the computed words' Chinese
+    for path in [*tools, *glued, ROOT / "_config.yml", ROOT / "_toc.yml"]:
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

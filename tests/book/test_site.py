@@ -723,6 +723,22 @@ def test_language_switch_leads_to_the_same_page_both_ways(visit, width):
     assert v.page.evaluate("() => document.documentElement.lang") == "en"
 
 
+def test_language_switch_keeps_the_search_query_and_the_section(visit):
+    if not (SITE / ZH / "intro.html").exists():
+        unavailable(f"no Chinese edition in {SITE / ZH} (run make book)")
+    v = visit("search.html?q=softmax")
+    v.page.locator("a.language-switch__link").click()
+    v.page.wait_for_url(f"**/{ZH}/search.html?q=softmax")
+    v.page.wait_for_selector("ul.search li", timeout=15000)
+    v = visit("chapters/04-entropy.html")
+    section = v.page.locator("article section[id]").nth(2).get_attribute("id")
+    v = visit(f"chapters/04-entropy.html#{section}")
+    v.page.locator("a.language-switch__link").click()
+    v.page.wait_for_url(f"**/{ZH}/chapters/04-entropy.html#{section}")
+    assert v.page.locator(f"section#{section}").count() == 1  # the same id in Chinese
+    assert v.console_errors == []
+
+
 def test_chinese_search_finds_chinese_terms(visit):
     if not (SITE / ZH / "intro.html").exists():
         unavailable(f"no Chinese edition in {SITE / ZH} (run make book)")

@@ -40,6 +40,11 @@ execution cache). There it does four things:
    indexes every Han character and every pair of neighbouring Han characters, and the page's
    search script splits a query the same way, so a Chinese query finds the pages holding all
    its character pairs (a standard way to index CJK text without a dictionary).
+5. **Cell outputs in the edition's language** (``tools/outputs.py``): the interactive figures'
+   HTML (:class:`TranslateOutputs`: alt text, bar names, axis label from the page's catalogue),
+   the glued Markdown of ``{glue:md}`` (:class:`PasteMarkdown`: table cells from ``glued.tsv``
+   or the catalogues), and MyST-NB's buttons of hidden cells (:class:`TranslatePrompts`).
+   English words left untranslated are warnings (errors under ``-W``).
 """
 
 from __future__ import annotations
@@ -50,9 +55,11 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
+from myst_nb.ext.glue.directives import PasteMarkdownDirective
 from myst_nb.sphinx_ import Parser as MystNbParser
 from sphinx.search.zh import SearchChinese as SphinxSearchChinese
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.i18n import docname_to_domain
 from sphinx.util.nodes import extract_messages
@@ -346,6 +353,144 @@ class TranslateAltText(SphinxTransform):
                     node["alt"] = msgstr
 
 
+class TranslateOutputs(SphinxTransform):
+    """Translate the interactive figures' HTML outputs (``tools/outputs.py``).
+
+    Their alt text, bar names, axis label and slider caption are messages of the page's
+    catalogue (``tools/locales.py`` reads them from the ``slider_bars`` calls); the library's
+    own sentences are ``outputs.FIGURE_UI``. English left untranslated is a warning.
+    """
+
+    default_priority = 21  # after Locale (20)
+
+    def apply(self, **kwargs: Any) -> None:
+        """Rewrite each interactive figure's HTML with the page's translations."""
+        from tools import locales, outputs
+
+        if not translating(self.app) or _is_message(self.document):
+            return
+        path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
+        entries = read_catalogue(path) if path else {}
+        source = Path(self.env.doc2path(self.env.docname))
+        texts = {text for text, _ in locales.interactive_texts(source)} if source.exists() else {}
+        translated = {t: entries[t][0] for t in texts if t in entries and not entries[t][1]}
+        lookup = outputs.Matcher({t: v for t, v in translated.items() if v.strip()})
+        for node in self.document.findall(nodes.raw):
+            text = node.astext()
+            if node.get("format") != "html" or 'class="interactive-figure"' not in text:
+                continue
+            translated, missing = outputs.translate_figure(text, language(self.config), lookup)
+            node.children = [nodes.Text(translated)]
+            for english in missing:
+                logger.warning(
+                    f"[{language(self.config)}] interactive figure: no translation of "
+                    f"{_short(english)!r} (make locales, then translate it)",
+                    location=node, type="i18n", subtype="outputs",
+                )  # fmt: skip
+        _state(self.env)["seen"].setdefault(self.env.docname, set()).update(lookup.used)
+
+
+class PasteMarkdown(PasteMarkdownDirective):
+    """``{glue:md}`` whose glued Markdown is translated first (``outputs.translate_markdown``).
+
+    Its cells are translated by ``glued.tsv`` (the page and the glued key) or by the book's
+    catalogues; a cell with English words and neither is a warning.
+    """
+
+    def run(self) -> list[nodes.Node]:
+        """Paste the glued Markdown, its prose in the edition's language."""
+        from myst_nb.ext.glue.utils import RetrievalError, retrieve_glue_data
+
+        from tools import glued, outputs
+
+        env, key = self.state.document.settings.env, self.arguments[0]
+        try:
+            data = retrieve_glue_data(self.state.document, key).data
+        except RetrievalError:
+            return super().run()
+        english = data.get("text/markdown")
+        if not isinstance(english, str):
+            return super().run()
+        rows = glued.rows().get((glued.page_of(env.docname), key), {})
+        folders = [Path(env.srcdir, d) for d in env.config.locale_dirs]
+        everywhere = all_messages(folders, language(env.config))
+
+        def lookup(text: str) -> str | None:
+            found = glued.translate_or_none(rows, text) if rows else None
+            return found if found is not None else everywhere(text)
+
+        data["text/markdown"], missing = outputs.translate_markdown(english, lookup)
+        try:
+            result = super().run()
+        finally:
+            data["text/markdown"] = english
+        for text in missing:
+            logger.warning(
+                f"[{language(env.config)}] {glued.page_of(env.docname)}: the glued Markdown "
+                f"{key!r} has {_short(text)!r}, with no Chinese in locales/"
+                f"{language(env.config)}/glued.tsv (add a row: page, key, English, Chinese)",
+                location=(env.docname, self.lineno), type="i18n", subtype="glued",
+            )  # fmt: skip
+        return result
+
+
+def all_messages(folders: Path | list[Path], language: str):
+    """Return a lookup (``tools.outputs.Matcher``) of every translated message of `language`.
+
+    `folders` are locale folders (``locales``), each with ``<language>/LC_MESSAGES``.
+    """
+    from tools import outputs
+
+    entries = {}
+    for directory in [folders] if isinstance(folders, Path) else folders:
+        for path in sorted(Path(directory, language, "LC_MESSAGES").rglob("*.po")):
+            for msgid, (msgstr, fuzzy) in read_catalogue(path).items():
+                if msgstr and not fuzzy:
+                    entries[msgid] = msgstr
+    return outputs.Matcher(entries, patterns=False)
+
+
+#: MyST-NB's buttons of hidden cells ("Show code cell source"), by edition.
+PROMPTS = {
+    "zh_CN": {
+        "Show code cell source": "显示单元格代码",
+        "Hide code cell source": "隐藏单元格代码",
+        "Show code cell content": "显示单元格内容",
+        "Hide code cell content": "隐藏单元格内容",
+        "Show code cell output": "显示单元格输出",
+        "Hide code cell output": "隐藏单元格输出",
+        "Show code cell outputs": "显示单元格输出",
+        "Hide code cell outputs": "隐藏单元格输出",
+    }
+}
+
+
+class TranslatePrompts(SphinxPostTransform):
+    """Translate the buttons MyST-NB puts on hidden cells (after it made them, at 199)."""
+
+    default_priority = 200
+    formats = ("html",)
+
+    def run(self, **kwargs: Any) -> None:
+        """Give each hidden cell's button its edition's words."""
+        from myst_nb.sphinx_ import HideCodeCellNode
+
+        if not translating(self.app):
+            return
+        table = PROMPTS.get(language(self.config), {})
+        for node in self.document.findall(HideCodeCellNode):
+            for attribute in ("prompt_show", "prompt_hide"):
+                english = node[attribute]
+                if english in table:
+                    node[attribute] = table[english]
+                else:
+                    logger.warning(
+                        f"[{language(self.config)}] no translation of MyST-NB's {english!r} "
+                        "(tools/i18n.py PROMPTS)",
+                        location=node, type="i18n", subtype="prompts",
+                    )  # fmt: skip
+
+
 def _state(env) -> dict:
     """Return what the environment keeps for the check: per page, its messages and problems."""
     if getattr(env, "i18n_messages", {}).keys() != {"seen", "not_applied", "catalogue"}:
@@ -496,6 +641,7 @@ def _configure(app, config):
     if language(config) != "en":
         app.add_source_parser(Parser, override=True)
         app.add_search_language(SearchChinese)
+        app.add_directive_to_domain("glue", "md", PasteMarkdown, override=True)
         if language(config) in SEARCH_BAR_TEXT and config.html_theme == "sphinx_book_theme":
             config.html_theme_options["search_bar_text"] = SEARCH_BAR_TEXT[language(config)]
 
@@ -577,6 +723,8 @@ def setup(app):
     app.add_transform(CheckApplied)
     app.add_transform(TranslateToctrees)
     app.add_transform(TranslateAltText)
+    app.add_transform(TranslateOutputs)
+    app.add_post_transform(TranslatePrompts)
     app.connect("doctree-read", _forget_renderer)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

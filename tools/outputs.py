@@ -58,8 +58,9 @@ _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*(\()?")
 #: Names an output may show that are not English words: functions, methods, abbreviations.
 NAMES = glued.NAMES | frozenset(
-    "logit logits softmax log-softmax logsumexp lse sigmoid NLL CE KL L-BFGS L-BFGS-B BFGS "
-    "scikit-learn Python JupyterLab Plotly Keras Linux macOS x86_64 CPU GPU cpu".split()
+    "logit logits dtype log-sum-exp softmax log-softmax logsumexp lse sigmoid NLL CE KL L-BFGS "
+    "L-BFGS-B BFGS scikit-learn Python JupyterLab Plotly Keras Linux macOS x86_64 CPU GPU "
+    "cpu".split()
 )
 
 

@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
+from helpers import unavailable
 
 from tools import glued, i18n, locales, outputs
 
@@ -200,3 +202,61 @@ def test_every_literal_table_header_of_a_chapter_has_its_chinese():
             if glued.translate_or_none(table, text) is None and everything(text) is None:
                 missing.append(f"{page.stem}\t{key}\t{text}")
     assert not missing, "no row in locales/zh_CN/glued.tsv for:\n" + "\n".join(missing)
+
+
+# ------------------------------------------------------------------ what make book built
+
+SITE = ROOT / "_build" / "html"
+PROMPT = re.compile(r"(Show|Hide) code cell \w+")
+
+
+def prose(cell) -> str:
+    """A table cell's text without its code and math."""
+    import copy
+
+    cell = copy.copy(cell)
+    for inner in cell.select("code, pre, span.math, .math"):
+        inner.decompose()
+    return re.sub(r"\\\(.*?\\\)", " ", cell.get_text(" ", strip=True))
+
+
+def english_outputs(english_html: str, chinese_html: str) -> list[str]:
+    """English prose a Chinese page still shows in its outputs.
+
+    Its interactive figures' texts, the cells of its tables that the English page has too
+    (glued or written), and MyST-NB's buttons of hidden cells.
+    """
+    import bs4
+
+    def article(html):
+        return bs4.BeautifulSoup(html, "html.parser").find("article")
+
+    english, chinese = article(english_html), article(chinese_html)
+    found = [t for f in chinese.select("div.interactive-figure") for t in english_left(str(f))]
+    english_cells = {prose(c) for c in english.select("table th, table td")}
+    for cell in chinese.select("table th, table td"):
+        text = prose(cell)
+        if text in english_cells and outputs.has_words(text) and not HAN.search(text):
+            found.append(text)
+    found += [p.get_text(strip=True) for p in chinese.select("summary p")]
+    return [t for t in found if not HAN.search(t) or PROMPT.search(t)]
+
+
+@pytest.mark.built
+def test_no_chinese_page_shows_english_words_in_its_outputs():
+    if not (SITE / LANGUAGE / "intro.html").exists():
+        unavailable(f"no Chinese edition in {SITE / LANGUAGE} (run make book)")
+    left, seen = {}, 0
+    for page in locales.book_pages():
+        if page == "chapters/api":
+            continue  # the library reference stays English (tools/locales.py)
+        english = (SITE / f"{page}.html").read_text(encoding="utf-8")
+        chinese = (SITE / LANGUAGE / f"{page}.html").read_text(encoding="utf-8")
+        seen += len(english_outputs(english, english))  # the check sees English
+        found = english_outputs(english, chinese)
+        if found:
+            left[page] = sorted(set(found))[:12]
+    assert seen > 50
+    assert not left, "English in the Chinese pages' outputs:\n" + "\n".join(
+        f"{page}: {words}" for page, words in left.items()
+    )

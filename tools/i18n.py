@@ -465,6 +465,56 @@ PROMPTS = {
 }
 
 
+#: Words other extensions put on the pages that their own catalogues do not translate.
+EXTENSION_WORDS = {"zh_CN": {"Solution": "解答"}}  # sphinx-exercise 1.x: "Solution to" only
+
+
+class TranslateButtons(SphinxTransform):
+    """Translate the text of sphinx-design's buttons (``tools.locales.button_texts``)."""
+
+    default_priority = 21
+
+    def apply(self, **kwargs: Any) -> None:
+        """Give each button whose text the page's catalogue translates its translation."""
+        if not translating(self.app) or _is_message(self.document):
+            return
+        path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
+        entries = read_catalogue(path) if path else {}
+        seen = _state(self.env)["seen"].setdefault(self.env.docname, set())
+        for node in self.document.findall(nodes.Element):
+            if "sd-btn" not in node.get("classes", []):
+                continue
+            texts = list(node.findall(nodes.Text))
+            english = " ".join(node.astext().split())
+            if len(texts) == 1 and english in entries:
+                seen.add(english)
+                msgstr, fuzzy = entries[english]
+                if msgstr.strip() and not fuzzy:
+                    texts[0].parent.replace(texts[0], nodes.Text(msgstr))
+
+
+class TranslateSolutionTitles(SphinxTransform):
+    """Translate the title of solutions ("Solution"), before sphinx-exercise resolves it."""
+
+    default_priority = 21
+
+    def apply(self, **kwargs: Any) -> None:
+        """Give each solution the edition's word for its title."""
+        from sphinx_exercise.nodes import solution_node
+
+        if not translating(self.app) or _is_message(self.document):
+            return
+        words = EXTENSION_WORDS.get(language(self.config), {})
+        for node in self.document.findall(solution_node):
+            english = node.get("title", "")
+            if english not in words:
+                continue
+            node["title"] = words[english]
+            for text in list(node.children[0].findall(nodes.Text)) if node.children else []:
+                if text.astext() == english:
+                    text.parent.replace(text, nodes.Text(words[english]))
+
+
 class TranslatePrompts(SphinxPostTransform):
     """Translate the buttons MyST-NB puts on hidden cells (after it made them, at 199)."""
 
@@ -642,8 +692,20 @@ def _configure(app, config):
         app.add_source_parser(Parser, override=True)
         app.add_search_language(SearchChinese)
         app.add_directive_to_domain("glue", "md", PasteMarkdown, override=True)
+        _translate_title(app, config)
         if language(config) in SEARCH_BAR_TEXT and config.html_theme == "sphinx_book_theme":
             config.html_theme_options["search_bar_text"] = SEARCH_BAR_TEXT[language(config)]
+
+
+def _translate_title(app, config) -> None:
+    """Give the site the book's title in the edition's language (the root page's catalogue)."""
+    from tools import locales
+
+    # The root page is the table of contents' (sphinx-external-toc sets root_doc after this).
+    path = catalogue_path(app.srcdir, config, locales.book_pages()[0])
+    msgstr, fuzzy = read_catalogue(path).get(config.html_title, ("", True)) if path else ("", 1)
+    if msgstr and not fuzzy:
+        config.html_title = msgstr
 
 
 # ------------------------------------------------------------------ 4. Chinese search
@@ -725,6 +787,8 @@ def setup(app):
     app.add_transform(TranslateAltText)
     app.add_transform(TranslateOutputs)
     app.add_post_transform(TranslatePrompts)
+    app.add_transform(TranslateSolutionTitles)
+    app.add_transform(TranslateButtons)
     app.connect("doctree-read", _forget_renderer)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

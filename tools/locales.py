@@ -155,13 +155,33 @@ def interactive_texts(page: Path) -> list[tuple[str, int]]:
     return texts
 
 
+#: sphinx-design's buttons, whose text (the directive's body) is inline text, not a paragraph.
+BUTTONS = ("button-ref", "button-link")
+
+
+def button_texts(page: Path) -> list[tuple[str, int]]:
+    """Return the text of each sphinx-design button of a page, with its line.
+
+    The gettext builder does not extract it (it is not a paragraph); ``tools/i18n.py`` puts
+    its translation on the button.
+    """
+    from tools import myst
+
+    found = []
+    for button in myst.directives(page.read_text(encoding="utf-8"), *BUTTONS):
+        text = " ".join(button.body.split())
+        if text:
+            found.append((text, button.start + 1))
+    return found
+
+
 def add_figure_texts(pots: Path) -> None:
     """Add each page's figure captions and alt texts (:func:`figure_texts`) to its template."""
     for pot in sorted(pots.rglob("*.pot")):
         page = ROOT / pot.relative_to(pots).with_suffix(".md")
         if not page.exists():
             continue
-        texts = figure_texts(page) + interactive_texts(page)
+        texts = figure_texts(page) + interactive_texts(page) + button_texts(page)
         if not texts:
             continue
         with pot.open("rb") as f:

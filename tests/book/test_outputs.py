@@ -221,10 +221,11 @@ def prose(cell) -> str:
 
 
 def english_outputs(english_html: str, chinese_html: str) -> list[str]:
-    """English prose a Chinese page still shows in its outputs.
+    """English prose a Chinese page still shows in its outputs, or words extensions add.
 
     Its interactive figures' texts, the cells of its tables that the English page has too
-    (glued or written), and MyST-NB's buttons of hidden cells.
+    (glued or written), MyST-NB's buttons of hidden cells, sphinx-exercise's solution titles,
+    the graded exercises' note (tools/graded.py), sphinx-design's buttons and the book's title.
     """
     import bs4
 
@@ -239,6 +240,12 @@ def english_outputs(english_html: str, chinese_html: str) -> list[str]:
         if text in english_cells and outputs.has_words(text) and not HAN.search(text):
             found.append(text)
     found += [p.get_text(strip=True) for p in chinese.select("summary p")]
+    # words other extensions put on the page: solutions' titles, the graded exercises' note,
+    # sphinx-design's buttons; and the book's title (in the page's <title>)
+    for selector in (".solution > .admonition-title", ".graded-solution p", "a.sd-btn"):
+        found += [e.get_text(" ", strip=True) for e in chinese.select(selector)]
+    title = bs4.BeautifulSoup(chinese_html, "html.parser").title.get_text()
+    found += [title.rsplit("\N{EM DASH}", 1)[-1].strip()]
     return [t for t in found if not HAN.search(t) or PROMPT.search(t)]
 
 

@@ -40,11 +40,10 @@ execution cache). There it does four things:
    indexes every Han character and every pair of neighbouring Han characters, and the page's
    search script splits a query the same way, so a Chinese query finds the pages holding all
    its character pairs (a standard way to index CJK text without a dictionary).
-5. **Cell outputs in the edition's language** (``tools/outputs.py``): the interactive figures'
-   HTML (:class:`TranslateOutputs`: alt text, bar names, axis label from the page's catalogue),
-   the glued Markdown of ``{glue:md}`` (:class:`PasteMarkdown`: table cells from ``glued.tsv``
-   or the catalogues), and MyST-NB's buttons of hidden cells (:class:`TranslatePrompts`).
-   English words left untranslated are warnings (errors under ``-W``).
+5. **Words that are not messages** (``tools/i18n_words.py``): cell outputs (interactive
+   figures, glued Markdown: ``tools/outputs.py``), the words of extensions (MyST-NB's buttons
+   of hidden cells, solution titles, sphinx-design's buttons, the site's title) and of the
+   theme (tooltips, navigation labels). English words left untranslated are warnings.
 """
 
 from __future__ import annotations
@@ -55,11 +54,9 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
-from myst_nb.ext.glue.directives import PasteMarkdownDirective
 from myst_nb.sphinx_ import Parser as MystNbParser
 from sphinx.search.zh import SearchChinese as SphinxSearchChinese
 from sphinx.transforms import SphinxTransform
-from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.i18n import docname_to_domain
 from sphinx.util.nodes import extract_messages
@@ -238,12 +235,13 @@ def _page_message(node: nodes.Node) -> bool:
     return (node.source or "").endswith(PAGE_SUFFIXES)
 
 
-def _is_message(document) -> bool:
+def is_message(document) -> bool:
     """Whether `document` is a translated message Sphinx parses, not a page."""
     return str(document.get("source", "")).endswith("<translated>")
 
 
-def _short(msg: str) -> str:
+def short(msg: str) -> str:
+    """Return a message cut to 90 characters, for a warning."""
     return msg if len(msg) <= 90 else msg[:87] + "..."
 
 
@@ -254,7 +252,7 @@ class CheckMessages(SphinxTransform):
 
     def apply(self, **kwargs: Any) -> None:
         """Record the page's messages, and the nodes whose translation Sphinx must apply."""
-        if not translating(self.app) or _is_message(self.document):
+        if not translating(self.app) or is_message(self.document):
             return
         docname = self.env.docname
         path = catalogue_path(self.env.srcdir, self.config, docname)
@@ -268,7 +266,7 @@ class CheckMessages(SphinxTransform):
             if msgstr.strip() and not fuzzy and msgstr != msg and not isinstance(node, nodes.image):
                 expected.append(node)
         _PENDING[id(self.document)] = expected
-        state = _state(self.env)
+        state = translation_state(self.env)
         state["seen"][docname] = seen
         state["not_applied"][docname] = []
         state["catalogue"][docname] = str(path) if path else None
@@ -285,16 +283,16 @@ class CheckApplied(SphinxTransform):
     def apply(self, **kwargs: Any) -> None:
         """Record each translation that Sphinx did not apply."""
         expected = _PENDING.pop(id(self.document), [])
-        if not translating(self.app) or _is_message(self.document):
+        if not translating(self.app) or is_message(self.document):
             return
-        problems = _state(self.env)["not_applied"].setdefault(self.env.docname, [])
+        problems = translation_state(self.env)["not_applied"].setdefault(self.env.docname, [])
         for node in expected:
             if not node.get("translated"):
                 problems.append(
                     (
                         node.line or 0,
                         "translation not applied (it must parse as the English does, as one "
-                        f"{type(node).__name__}): {_short(node.rawsource)!r}",
+                        f"{type(node).__name__}): {short(node.rawsource)!r}",
                     )
                 )
 
@@ -313,11 +311,11 @@ class TranslateToctrees(SphinxTransform):
         """Translate each toctree caption the page's catalogue translates."""
         from sphinx import addnodes
 
-        if not translating(self.app) or _is_message(self.document):
+        if not translating(self.app) or is_message(self.document):
             return
         path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
         entries = read_catalogue(path) if path else {}
-        seen = _state(self.env)["seen"].setdefault(self.env.docname, set())
+        seen = translation_state(self.env)["seen"].setdefault(self.env.docname, set())
         for node in self.document.findall(addnodes.toctree):
             for msg in node.extract_original_messages():
                 seen.add(msg)
@@ -339,11 +337,11 @@ class TranslateAltText(SphinxTransform):
 
     def apply(self, **kwargs: Any) -> None:
         """Give each image whose alt text the catalogue translates its translation."""
-        if not translating(self.app) or _is_message(self.document):
+        if not translating(self.app) or is_message(self.document):
             return
         path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
         entries = read_catalogue(path) if path else {}
-        seen = _state(self.env)["seen"].setdefault(self.env.docname, set())
+        seen = translation_state(self.env)["seen"].setdefault(self.env.docname, set())
         for node in self.document.findall(nodes.image):
             alt = " ".join(str(node.get("alt", "")).split())
             if alt in entries:
@@ -353,195 +351,7 @@ class TranslateAltText(SphinxTransform):
                     node["alt"] = msgstr
 
 
-class TranslateOutputs(SphinxTransform):
-    """Translate the interactive figures' HTML outputs (``tools/outputs.py``).
-
-    Their alt text, bar names, axis label and slider caption are messages of the page's
-    catalogue (``tools/locales.py`` reads them from the ``slider_bars`` calls); the library's
-    own sentences are ``outputs.FIGURE_UI``. English left untranslated is a warning.
-    """
-
-    default_priority = 21  # after Locale (20)
-
-    def apply(self, **kwargs: Any) -> None:
-        """Rewrite each interactive figure's HTML with the page's translations."""
-        from tools import locales, outputs
-
-        if not translating(self.app) or _is_message(self.document):
-            return
-        path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
-        entries = read_catalogue(path) if path else {}
-        source = Path(self.env.doc2path(self.env.docname))
-        texts = {text for text, _ in locales.interactive_texts(source)} if source.exists() else {}
-        translated = {t: entries[t][0] for t in texts if t in entries and not entries[t][1]}
-        lookup = outputs.Matcher({t: v for t, v in translated.items() if v.strip()})
-        for node in self.document.findall(nodes.raw):
-            text = node.astext()
-            if node.get("format") != "html" or 'class="interactive-figure"' not in text:
-                continue
-            translated, missing = outputs.translate_figure(text, language(self.config), lookup)
-            node.children = [nodes.Text(translated)]
-            for english in missing:
-                logger.warning(
-                    f"[{language(self.config)}] interactive figure: no translation of "
-                    f"{_short(english)!r} (make locales, then translate it)",
-                    location=node, type="i18n", subtype="outputs",
-                )  # fmt: skip
-        _state(self.env)["seen"].setdefault(self.env.docname, set()).update(lookup.used)
-
-
-class PasteMarkdown(PasteMarkdownDirective):
-    """``{glue:md}`` whose glued Markdown is translated first (``outputs.translate_markdown``).
-
-    Its cells are translated by ``glued.tsv`` (the page and the glued key) or by the book's
-    catalogues; a cell with English words and neither is a warning.
-    """
-
-    def run(self) -> list[nodes.Node]:
-        """Paste the glued Markdown, its prose in the edition's language."""
-        from myst_nb.ext.glue.utils import RetrievalError, retrieve_glue_data
-
-        from tools import glued, outputs
-
-        env, key = self.state.document.settings.env, self.arguments[0]
-        try:
-            data = retrieve_glue_data(self.state.document, key).data
-        except RetrievalError:
-            return super().run()
-        english = data.get("text/markdown")
-        if not isinstance(english, str):
-            return super().run()
-        rows = glued.rows().get((glued.page_of(env.docname), key), {})
-        folders = [Path(env.srcdir, d) for d in env.config.locale_dirs]
-        everywhere = all_messages(folders, language(env.config))
-
-        def lookup(text: str) -> str | None:
-            found = glued.translate_or_none(rows, text) if rows else None
-            return found if found is not None else everywhere(text)
-
-        data["text/markdown"], missing = outputs.translate_markdown(english, lookup)
-        try:
-            result = super().run()
-        finally:
-            data["text/markdown"] = english
-        for text in missing:
-            logger.warning(
-                f"[{language(env.config)}] {glued.page_of(env.docname)}: the glued Markdown "
-                f"{key!r} has {_short(text)!r}, with no Chinese in locales/"
-                f"{language(env.config)}/glued.tsv (add a row: page, key, English, Chinese)",
-                location=(env.docname, self.lineno), type="i18n", subtype="glued",
-            )  # fmt: skip
-        return result
-
-
-def all_messages(folders: Path | list[Path], language: str):
-    """Return a lookup (``tools.outputs.Matcher``) of every translated message of `language`.
-
-    `folders` are locale folders (``locales``), each with ``<language>/LC_MESSAGES``.
-    """
-    from tools import outputs
-
-    entries = {}
-    for directory in [folders] if isinstance(folders, Path) else folders:
-        for path in sorted(Path(directory, language, "LC_MESSAGES").rglob("*.po")):
-            for msgid, (msgstr, fuzzy) in read_catalogue(path).items():
-                if msgstr and not fuzzy:
-                    entries[msgid] = msgstr
-    return outputs.Matcher(entries, patterns=False)
-
-
-#: MyST-NB's buttons of hidden cells ("Show code cell source"), by edition.
-PROMPTS = {
-    "zh_CN": {
-        "Show code cell source": "显示单元格代码",
-        "Hide code cell source": "隐藏单元格代码",
-        "Show code cell content": "显示单元格内容",
-        "Hide code cell content": "隐藏单元格内容",
-        "Show code cell output": "显示单元格输出",
-        "Hide code cell output": "隐藏单元格输出",
-        "Show code cell outputs": "显示单元格输出",
-        "Hide code cell outputs": "隐藏单元格输出",
-    }
-}
-
-
-#: Words other extensions put on the pages that their own catalogues do not translate.
-EXTENSION_WORDS = {"zh_CN": {"Solution": "解答"}}  # sphinx-exercise 1.x: "Solution to" only
-
-
-class TranslateButtons(SphinxTransform):
-    """Translate the text of sphinx-design's buttons (``tools.locales.button_texts``)."""
-
-    default_priority = 21
-
-    def apply(self, **kwargs: Any) -> None:
-        """Give each button whose text the page's catalogue translates its translation."""
-        if not translating(self.app) or _is_message(self.document):
-            return
-        path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
-        entries = read_catalogue(path) if path else {}
-        seen = _state(self.env)["seen"].setdefault(self.env.docname, set())
-        for node in self.document.findall(nodes.Element):
-            if "sd-btn" not in node.get("classes", []):
-                continue
-            texts = list(node.findall(nodes.Text))
-            english = " ".join(node.astext().split())
-            if len(texts) == 1 and english in entries:
-                seen.add(english)
-                msgstr, fuzzy = entries[english]
-                if msgstr.strip() and not fuzzy:
-                    texts[0].parent.replace(texts[0], nodes.Text(msgstr))
-
-
-class TranslateSolutionTitles(SphinxTransform):
-    """Translate the title of solutions ("Solution"), before sphinx-exercise resolves it."""
-
-    default_priority = 21
-
-    def apply(self, **kwargs: Any) -> None:
-        """Give each solution the edition's word for its title."""
-        from sphinx_exercise.nodes import solution_node
-
-        if not translating(self.app) or _is_message(self.document):
-            return
-        words = EXTENSION_WORDS.get(language(self.config), {})
-        for node in self.document.findall(solution_node):
-            english = node.get("title", "")
-            if english not in words:
-                continue
-            node["title"] = words[english]
-            for text in list(node.children[0].findall(nodes.Text)) if node.children else []:
-                if text.astext() == english:
-                    text.parent.replace(text, nodes.Text(words[english]))
-
-
-class TranslatePrompts(SphinxPostTransform):
-    """Translate the buttons MyST-NB puts on hidden cells (after it made them, at 199)."""
-
-    default_priority = 200
-    formats = ("html",)
-
-    def run(self, **kwargs: Any) -> None:
-        """Give each hidden cell's button its edition's words."""
-        from myst_nb.sphinx_ import HideCodeCellNode
-
-        if not translating(self.app):
-            return
-        table = PROMPTS.get(language(self.config), {})
-        for node in self.document.findall(HideCodeCellNode):
-            for attribute in ("prompt_show", "prompt_hide"):
-                english = node[attribute]
-                if english in table:
-                    node[attribute] = table[english]
-                else:
-                    logger.warning(
-                        f"[{language(self.config)}] no translation of MyST-NB's {english!r} "
-                        "(tools/i18n.py PROMPTS)",
-                        location=node, type="i18n", subtype="prompts",
-                    )  # fmt: skip
-
-
-def _state(env) -> dict:
+def translation_state(env) -> dict:
     """Return what the environment keeps for the check: per page, its messages and problems."""
     if getattr(env, "i18n_messages", {}).keys() != {"seen", "not_applied", "catalogue"}:
         env.i18n_messages = {"seen": {}, "not_applied": {}, "catalogue": {}}
@@ -549,12 +359,12 @@ def _state(env) -> dict:
 
 
 def _purge(app, env, docname):
-    for table in _state(env).values():
+    for table in translation_state(env).values():
         table.pop(docname, None)
 
 
 def _merge(app, env, docnames, other):
-    mine, theirs = _state(env), _state(other)
+    mine, theirs = translation_state(env), translation_state(other)
     for key, table in mine.items():
         for docname in docnames:
             if docname in theirs[key]:
@@ -595,13 +405,13 @@ def page_problems(docname: str, catalogue: Path | None, seen: set[str]) -> list[
             why = "untranslated"
         else:
             continue
-        found.append((line, f"{why}: {_short(message.id)!r}"))
+        found.append((line, f"{why}: {short(message.id)!r}"))
     return found
 
 
 def report(env) -> list[tuple[str, int, str]]:
     """Every translation problem of the build, as ``(docname, line, text)``."""
-    state = _state(env)
+    state = translation_state(env)
     found = []
     for docname in sorted(state["seen"]):
         if docname not in env.found_docs:
@@ -680,6 +490,8 @@ def _page_context(app, pagename, templatename, context, doctree):
 
 
 def _configure(app, config):
+    from tools import i18n_words
+
     if config.i18n_editions:
         config.templates_path.append(str(Path(__file__).parent / "templates"))
         options = config.html_theme_options
@@ -691,21 +503,10 @@ def _configure(app, config):
     if language(config) != "en":
         app.add_source_parser(Parser, override=True)
         app.add_search_language(SearchChinese)
-        app.add_directive_to_domain("glue", "md", PasteMarkdown, override=True)
-        _translate_title(app, config)
+        app.add_directive_to_domain("glue", "md", i18n_words.PasteMarkdown, override=True)
+        i18n_words.translate_title(app, config)
         if language(config) in SEARCH_BAR_TEXT and config.html_theme == "sphinx_book_theme":
             config.html_theme_options["search_bar_text"] = SEARCH_BAR_TEXT[language(config)]
-
-
-def _translate_title(app, config) -> None:
-    """Give the site the book's title in the edition's language (the root page's catalogue)."""
-    from tools import locales
-
-    # The root page is the table of contents' (sphinx-external-toc sets root_doc after this).
-    path = catalogue_path(app.srcdir, config, locales.book_pages()[0])
-    msgstr, fuzzy = read_catalogue(path).get(config.html_title, ("", True)) if path else ("", 1)
-    if msgstr and not fuzzy:
-        config.html_title = msgstr
 
 
 # ------------------------------------------------------------------ 4. Chinese search
@@ -785,10 +586,9 @@ def setup(app):
     app.add_transform(CheckApplied)
     app.add_transform(TranslateToctrees)
     app.add_transform(TranslateAltText)
-    app.add_transform(TranslateOutputs)
-    app.add_post_transform(TranslatePrompts)
-    app.add_transform(TranslateSolutionTitles)
-    app.add_transform(TranslateButtons)
+    from tools import i18n_words
+
+    i18n_words.setup(app)
     app.connect("doctree-read", _forget_renderer)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

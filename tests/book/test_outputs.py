@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from helpers import unavailable
 
-from tools import glued, i18n, locales, outputs
+from tools import glued, i18n, i18n_words, locales, outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGE = "zh_CN"
@@ -191,7 +191,7 @@ def test_every_literal_table_header_of_a_chapter_has_its_chinese():
     # The code is read as far as literals tell: a name assigned twice (two tables built in
     # `table`) gives both tables' headers to both keys, so a header may have its row under
     # any key of its page here (the build, which sees the real table, wants its own key's).
-    everything = i18n.all_messages(ROOT / "locales", LANGUAGE)
+    everything = i18n_words.all_messages(ROOT / "locales", LANGUAGE)
     missing = []
     for page in sorted((ROOT / "chapters").glob("*.md")):
         table = {}
@@ -267,3 +267,34 @@ def test_no_chinese_page_shows_english_words_in_its_outputs():
     assert not left, "English in the Chinese pages' outputs:\n" + "\n".join(
         f"{page}: {words}" for page, words in left.items()
     )
+
+
+# ------------------------------------------------------------------ the theme's words
+
+
+def test_the_themes_words_are_translated_and_a_new_one_is_reported():
+    page = (
+        '<a class="headerlink" href="#a" title="Link to this heading">#</a>'
+        '<a class="headerlink" href="#b" title="Link to this rubric">#</a>'
+        '<nav aria-label="Main"></nav><p>© Copyright 2026.</p>'
+    )
+    chinese, left = i18n_words.translate_theme_words(page, LANGUAGE)
+    assert 'title="链接到此标题"' in chinese and 'aria-label="主导航"' in chinese
+    assert "© 版权所有 2026." in chinese
+    assert left == ['title="Link to this rubric"']
+    english, _ = i18n_words.translate_theme_words(page, "en")
+    assert english == page
+
+
+@pytest.mark.built
+def test_no_chinese_page_has_the_themes_english_words():
+    if not (SITE / LANGUAGE / "intro.html").exists():
+        unavailable(f"no Chinese edition in {SITE / LANGUAGE} (run make book)")
+    english = {*i18n_words.THEME_WORDS[LANGUAGE], 'title="Link to this'}
+    left = {}
+    for path in sorted((SITE / LANGUAGE).rglob("*.html")):
+        html = path.read_text(encoding="utf-8")
+        found = sorted(e for e in english if e in html)
+        if found:
+            left[str(path.relative_to(SITE))] = found
+    assert not left, left

@@ -194,7 +194,8 @@ def translate_figure(page: str, language: str, lookup: Lookup) -> tuple[str, lis
         if found is None:
             missing.append(one_line(value))
             return value
-        return found
+        start, end = len(value) - len(value.lstrip()), len(value.rstrip())
+        return value[:start] + found + value[end:]  # "T = " keeps its space before the value
 
     def fixed(english: str, **fields) -> str:
         found = ui.get(english)
@@ -210,22 +211,25 @@ def translate_figure(page: str, language: str, lookup: Lookup) -> tuple[str, lis
     page = _FIGURE.sub(lambda m: attribute(m, text), page, count=1)
     page = _FALLBACK.sub(lambda m: attribute(m, lambda v: fixed(v)), page, count=1)
 
+    # The keyboard slider is named by the slider's caption (step_label without " = ").
+    prefix = _PREFIX.search(page)
+    step_label = text(json.loads(prefix.group(2))) if prefix else ""
+    if prefix:
+        page = page[: prefix.start(2)] + _js(step_label) + page[prefix.end(2) :]
+    caption = step_label.strip(" =:") or fixed("step")
+
     def knob(match) -> str:
         label, shown = html.unescape(match.group(2)), html.unescape(match.group(4))
-        caption = label.removeprefix("Slider: ")
-        if caption == "step":
-            caption = fixed("step")
+        if not label.startswith("Slider: ") or not shown.endswith(": arrow keys move the slider"):
+            missing.append(f"{label} / {shown}")  # the library's sentences changed
         new_label = fixed("Slider: {caption}", caption=caption)
         new_shown = fixed("{caption}: arrow keys move the slider", caption=caption)
-        if not label.startswith("Slider: ") or not shown.endswith(": arrow keys move the slider"):
-            missing.append(f"{label} / {shown}")
         return (
             match.group(1) + html.escape(new_label) + match.group(3)
             + html.escape(new_shown) + match.group(5)
         )  # fmt: skip
 
     page = _KNOB.sub(knob, page, count=1)
-    page = _PREFIX.sub(lambda m: m.group(1) + _js(text(json.loads(m.group(2)))), page, count=1)
     found = _PLOT.search(page)
     if found:
         decoder = json.JSONDecoder()

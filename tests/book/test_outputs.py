@@ -111,6 +111,15 @@ def test_an_interactive_figure_is_shown_in_chinese():
     assert english.count("0.5") == chinese.count("0.5")
 
 
+def test_a_slider_caption_with_words_is_translated_and_names_the_keyboard_slider():
+    english = _figure(step_label="temperature = ")["text/html"]
+    lookup = outputs.Matcher({**CHINESE, "temperature =": "温度 ="})
+    chinese, missing = outputs.translate_figure(english, LANGUAGE, lookup)
+    assert missing == [] and english_left(chinese) == []
+    assert 'prefix = "温度 = "' in chinese and '"prefix":"温度 = "' in chinese
+    assert 'aria-label="滑块：温度"' in chinese and "温度：用方向键移动滑块" in chinese
+
+
 def test_an_untranslated_figure_text_is_reported():
     english = _figure(step_label="temperature ")["text/html"]
     chinese, missing = outputs.translate_figure(english, LANGUAGE, outputs.Matcher({}))

@@ -114,6 +114,7 @@ def translate(page: str, key: str, value: str, path: Path = TSV) -> str:
 
 _CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 _TEXT_ROLE = re.compile(r"\{glue:text\}`([^`:]+)(?::[^`]*)?`")
+_MD_DIRECTIVE = re.compile(r"^[`:]{3,}\{glue:md\}[ \t]+(\S+)", re.M)
 
 
 def code(page_text: str) -> ast.Module:
@@ -130,8 +131,11 @@ def code(page_text: str) -> ast.Module:
 
 
 def pasted_keys(page_text: str) -> set[str]:
-    """Return the keys a page pastes with ``{glue:text}`` (in its prose)."""
-    return set(_TEXT_ROLE.findall(page_text))
+    """Return the keys a page pastes with ``{glue:text}`` (in its prose) or ``{glue:md}``.
+
+    Rows for ``{glue:md}`` keys translate the words of glued Markdown (``tools/outputs.py``).
+    """
+    return set(_TEXT_ROLE.findall(page_text)) | set(_MD_DIRECTIVE.findall(page_text))
 
 
 def _values(node: ast.AST, names: dict[str, list[ast.AST]], depth: int = 0) -> set[str] | None:

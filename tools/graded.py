@@ -29,6 +29,12 @@ NOTE = (
     "teacher's material, with the hidden tests. The self-check the exercise names tells you "
     "what fails and why, without giving the answer away."
 )
+#: The note in each edition's language (``language`` of the build; tools/i18n.py).
+NOTES = {
+    "en": NOTE,
+    "zh_CN": "本练习计分。它的参考解答不公开：参考解答和隐藏测试一起放在教师材料中。"  # noqa: RUF001
+    "练习指明的自检会告诉你哪里出错、为什么出错，而不会泄露答案。",  # noqa: RUF001
+}
 
 
 def _is_graded(solution: nodes.Node) -> bool:
@@ -50,9 +56,10 @@ class HideGradedSolutions(SphinxTransform):
         """Replace each graded solution node of the document by :data:`NOTE`."""
         from sphinx_exercise.nodes import solution_node
 
+        text = NOTES.get(self.config.language or "en", NOTE)
         for solution in list(self.document.findall(solution_node)):
             if _is_graded(solution):
-                note = nodes.note("", nodes.paragraph("", NOTE), classes=["graded-solution"])
+                note = nodes.note("", nodes.paragraph("", text), classes=["graded-solution"])
                 note["ids"] = solution["ids"]  # links to the solution still land here
                 # Not replace_self, which would also copy the dropdown's classes.
                 solution.parent.replace(solution, note)

@@ -40,6 +40,10 @@ execution cache). There it does four things:
    indexes every Han character and every pair of neighbouring Han characters, and the page's
    search script splits a query the same way, so a Chinese query finds the pages holding all
    its character pairs (a standard way to index CJK text without a dictionary).
+5. **Words that are not messages** (``tools/i18n_words.py``): cell outputs (interactive
+   figures, glued Markdown: ``tools/outputs.py``), the words of extensions (MyST-NB's buttons
+   of hidden cells, solution titles, sphinx-design's buttons, the site's title) and of the
+   theme (tooltips, navigation labels). English words left untranslated are warnings.
 """
 
 from __future__ import annotations
@@ -231,12 +235,13 @@ def _page_message(node: nodes.Node) -> bool:
     return (node.source or "").endswith(PAGE_SUFFIXES)
 
 
-def _is_message(document) -> bool:
+def is_message(document) -> bool:
     """Whether `document` is a translated message Sphinx parses, not a page."""
     return str(document.get("source", "")).endswith("<translated>")
 
 
-def _short(msg: str) -> str:
+def short(msg: str) -> str:
+    """Return a message cut to 90 characters, for a warning."""
     return msg if len(msg) <= 90 else msg[:87] + "..."
 
 
@@ -247,7 +252,7 @@ class CheckMessages(SphinxTransform):
 
     def apply(self, **kwargs: Any) -> None:
         """Record the page's messages, and the nodes whose translation Sphinx must apply."""
-        if not translating(self.app) or _is_message(self.document):
+        if not translating(self.app) or is_message(self.document):
             return
         docname = self.env.docname
         path = catalogue_path(self.env.srcdir, self.config, docname)
@@ -261,7 +266,7 @@ class CheckMessages(SphinxTransform):
             if msgstr.strip() and not fuzzy and msgstr != msg and not isinstance(node, nodes.image):
                 expected.append(node)
         _PENDING[id(self.document)] = expected
-        state = _state(self.env)
+        state = translation_state(self.env)
         state["seen"][docname] = seen
         state["not_applied"][docname] = []
         state["catalogue"][docname] = str(path) if path else None
@@ -278,16 +283,16 @@ class CheckApplied(SphinxTransform):
     def apply(self, **kwargs: Any) -> None:
         """Record each translation that Sphinx did not apply."""
         expected = _PENDING.pop(id(self.document), [])
-        if not translating(self.app) or _is_message(self.document):
+        if not translating(self.app) or is_message(self.document):
             return
-        problems = _state(self.env)["not_applied"].setdefault(self.env.docname, [])
+        problems = translation_state(self.env)["not_applied"].setdefault(self.env.docname, [])
         for node in expected:
             if not node.get("translated"):
                 problems.append(
                     (
                         node.line or 0,
                         "translation not applied (it must parse as the English does, as one "
-                        f"{type(node).__name__}): {_short(node.rawsource)!r}",
+                        f"{type(node).__name__}): {short(node.rawsource)!r}",
                     )
                 )
 
@@ -306,11 +311,11 @@ class TranslateToctrees(SphinxTransform):
         """Translate each toctree caption the page's catalogue translates."""
         from sphinx import addnodes
 
-        if not translating(self.app) or _is_message(self.document):
+        if not translating(self.app) or is_message(self.document):
             return
         path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
         entries = read_catalogue(path) if path else {}
-        seen = _state(self.env)["seen"].setdefault(self.env.docname, set())
+        seen = translation_state(self.env)["seen"].setdefault(self.env.docname, set())
         for node in self.document.findall(addnodes.toctree):
             for msg in node.extract_original_messages():
                 seen.add(msg)
@@ -332,11 +337,11 @@ class TranslateAltText(SphinxTransform):
 
     def apply(self, **kwargs: Any) -> None:
         """Give each image whose alt text the catalogue translates its translation."""
-        if not translating(self.app) or _is_message(self.document):
+        if not translating(self.app) or is_message(self.document):
             return
         path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
         entries = read_catalogue(path) if path else {}
-        seen = _state(self.env)["seen"].setdefault(self.env.docname, set())
+        seen = translation_state(self.env)["seen"].setdefault(self.env.docname, set())
         for node in self.document.findall(nodes.image):
             alt = " ".join(str(node.get("alt", "")).split())
             if alt in entries:
@@ -346,7 +351,7 @@ class TranslateAltText(SphinxTransform):
                     node["alt"] = msgstr
 
 
-def _state(env) -> dict:
+def translation_state(env) -> dict:
     """Return what the environment keeps for the check: per page, its messages and problems."""
     if getattr(env, "i18n_messages", {}).keys() != {"seen", "not_applied", "catalogue"}:
         env.i18n_messages = {"seen": {}, "not_applied": {}, "catalogue": {}}
@@ -354,12 +359,12 @@ def _state(env) -> dict:
 
 
 def _purge(app, env, docname):
-    for table in _state(env).values():
+    for table in translation_state(env).values():
         table.pop(docname, None)
 
 
 def _merge(app, env, docnames, other):
-    mine, theirs = _state(env), _state(other)
+    mine, theirs = translation_state(env), translation_state(other)
     for key, table in mine.items():
         for docname in docnames:
             if docname in theirs[key]:
@@ -400,13 +405,13 @@ def page_problems(docname: str, catalogue: Path | None, seen: set[str]) -> list[
             why = "untranslated"
         else:
             continue
-        found.append((line, f"{why}: {_short(message.id)!r}"))
+        found.append((line, f"{why}: {short(message.id)!r}"))
     return found
 
 
 def report(env) -> list[tuple[str, int, str]]:
     """Every translation problem of the build, as ``(docname, line, text)``."""
-    state = _state(env)
+    state = translation_state(env)
     found = []
     for docname in sorted(state["seen"]):
         if docname not in env.found_docs:
@@ -485,6 +490,8 @@ def _page_context(app, pagename, templatename, context, doctree):
 
 
 def _configure(app, config):
+    from tools import i18n_words
+
     if config.i18n_editions:
         config.templates_path.append(str(Path(__file__).parent / "templates"))
         options = config.html_theme_options
@@ -496,6 +503,8 @@ def _configure(app, config):
     if language(config) != "en":
         app.add_source_parser(Parser, override=True)
         app.add_search_language(SearchChinese)
+        app.add_directive_to_domain("glue", "md", i18n_words.PasteMarkdown, override=True)
+        i18n_words.translate_title(app, config)
         if language(config) in SEARCH_BAR_TEXT and config.html_theme == "sphinx_book_theme":
             config.html_theme_options["search_bar_text"] = SEARCH_BAR_TEXT[language(config)]
 
@@ -577,6 +586,9 @@ def setup(app):
     app.add_transform(CheckApplied)
     app.add_transform(TranslateToctrees)
     app.add_transform(TranslateAltText)
+    from tools import i18n_words
+
+    i18n_words.setup(app)
     app.connect("doctree-read", _forget_renderer)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

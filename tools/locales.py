@@ -10,7 +10,9 @@ caption, admonition and list item, glue roles and math included), then updates
   check then fails until a translator updates it and removes the flag);
 * a message that left the English is dropped;
 * the library reference's docstrings are not translated (they are reStructuredText read
-  by autodoc, and the reference stays English), so their messages are left out.
+  by autodoc, and the reference stays English), so their messages are left out;
+* the captions and alt texts of the figures code cells make, and the texts of interactive
+  figures (the literal arguments of ``slider_bars`` calls), are read from the pages' code.
 
 Usage: ``python -m tools.locales [language ...]`` (default: ``zh_CN``) updates the
 catalogues; ``python -m tools.locales check [file.po ...]`` lists every message that is
@@ -137,13 +139,49 @@ def figure_texts(page: Path) -> list[tuple[str, int]]:
     return texts
 
 
+def interactive_texts(page: Path) -> list[tuple[str, int]]:
+    """Return the texts of the interactive figures a page's code cells make, with lines.
+
+    The literal arguments of each ``slider_bars`` call that hold English words: its alt text,
+    axis label, slider caption and bar names (an f-string as a message with placeholders);
+    ``tools/outputs.py`` reads them and ``tools/i18n.py`` puts their translations into the
+    figure's HTML.
+    """
+    from tools import myst, outputs
+
+    texts = []
+    for cell in myst.code_cells(page.read_text(encoding="utf-8")):
+        texts += outputs.slider_texts(cell.body, cell.body_start + 1)
+    return texts
+
+
+#: sphinx-design's buttons, whose text (the directive's body) is inline text, not a paragraph.
+BUTTONS = ("button-ref", "button-link")
+
+
+def button_texts(page: Path) -> list[tuple[str, int]]:
+    """Return the text of each sphinx-design button of a page, with its line.
+
+    The gettext builder does not extract it (it is not a paragraph); ``tools/i18n.py`` puts
+    its translation on the button.
+    """
+    from tools import myst
+
+    found = []
+    for button in myst.directives(page.read_text(encoding="utf-8"), *BUTTONS):
+        text = " ".join(button.body.split())
+        if text:
+            found.append((text, button.start + 1))
+    return found
+
+
 def add_figure_texts(pots: Path) -> None:
     """Add each page's figure captions and alt texts (:func:`figure_texts`) to its template."""
     for pot in sorted(pots.rglob("*.pot")):
         page = ROOT / pot.relative_to(pots).with_suffix(".md")
         if not page.exists():
             continue
-        texts = figure_texts(page)
+        texts = figure_texts(page) + interactive_texts(page) + button_texts(page)
         if not texts:
             continue
         with pot.open("rb") as f:

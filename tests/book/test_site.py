@@ -412,7 +412,9 @@ def _figure_state(v, name):
 
 def _expected(kind, state):
     if kind == "temperature":
-        logits = [float(re.search(r"logit (\S+)\)", label).group(1)) for label in state["x"]]
+        # "class 0 (logit 2)", or on a Chinese page the same in full-width brackets
+        found = [re.search(r"logit ([^\s)\uff09]+)", label) for label in state["x"]]
+        logits = [float(match.group(1)) for match in found]
         return softmax(np.array(logits), temperature=float(state["value"]))
     if kind == "overflow":
         x = float(state["value"])
@@ -702,6 +704,33 @@ def test_chinese_pages_load_cleanly_offline_typeset_and_fit_a_phone(visit, serve
     if page == "chapters/01-softmax":
         SHOTS.mkdir(parents=True, exist_ok=True)
         v.page.screenshot(path=str(SHOTS / "phone-zh-01-softmax.png"))
+
+
+@pytest.mark.parametrize(("page", "name"), list(SLIDERS), ids=lambda x: x)
+def test_chinese_sliders_move_and_are_labelled_in_chinese(visit, server, page, name):
+    # The Chinese pages show the English build's figures, their words translated
+    # (tools/outputs.py): the same values, Chinese alt text, axis title, bar names and slider.
+    from tools import outputs
+
+    if not (SITE / ZH / "intro.html").exists():
+        unavailable(f"no Chinese edition in {SITE / ZH} (run make book)")
+    kind = SLIDERS[page, name]
+    v = visit(f"{ZH}/{page}")
+    v.page.wait_for_function("name => !!document.getElementById(name)?.data", arg=name)
+    for fraction in (None, 1.0):
+        if fraction is not None:
+            _drag_grip(v, name, fraction)
+        state = _figure_state(v, name)
+        np.testing.assert_allclose(state["y"], _expected(kind, state), rtol=1e-15)
+    han = re.compile(r"[\u4e00-\u9fff]")
+    box = v.page.locator(f"div.interactive-figure:has(#{name})")
+    knob = v.page.locator(f"#{name}-slider")
+    said = [box.get_attribute("aria-label"), knob.get_attribute("aria-label"), knob.inner_text()]
+    assert all(han.search(text) for text in said), said
+    drawn = v.page.locator(f"#{name} svg text").all_text_contents()
+    english = [t for t in drawn if outputs.has_words(t) and not han.search(t)]
+    assert english == [] and any(han.search(t) for t in drawn), drawn
+    assert v.console_errors == []
 
 
 @pytest.mark.parametrize("width", [PHONE, 1200])

@@ -25,10 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TSV = ROOT / "locales" / "zh_CN" / "glued.tsv"
 
-#: Names a value may hold without being a word: libraries, dtypes, units, inf and nan.
+#: Names a value may hold without being a word: libraries, dtypes, units, inf and nan,
+#: operating systems.
 NAMES = frozenset(
     "NumPy SciPy PyTorch JAX TensorFlow CuPy Numba softmax_lib bfloat16 float16 float32 "
-    "float64 KiB MiB GiB TiB kB MB GB ms ns µs LDA ECE ULP ULPs inf nan NaN".split()
+    "float64 KiB MiB GiB TiB kB MB GB ms ns µs LDA ECE ULP ULPs inf nan NaN "
+    "Linux Darwin Windows".split()
 )
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")

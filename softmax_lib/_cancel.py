@@ -7,15 +7,16 @@ where one entry holds nearly all the mass: ``x_max = log(1 - 2**-k)``). In
 (:func:`softmax_lib._dispatch._cancelled`). Here we compute ``w = T - 1`` directly, with an
 error bound of its own, and ``r = log1p(w)``:
 
-1. Almost every entry, ``-32.002 < x < -2**-9``, goes through one vector pass in LLVM IR
-   (:mod:`softmax_lib._lanes`): one table row ``exp(-c / 256)`` (``c = round(-256 x)``),
-   ``exp(y)`` of the rest, the term's parts added into 16 lanes of three sums, with an a
-   priori bound: a term's parts are within ``2**-129 P1`` of it (P1 about the term) and a
-   lane's sums within ``2**-131.9 Pi`` of their terms' sum (Pi the sum of their P1), both
-   proved there and checked against mpmath. Every BLOCK entries the lanes are added into
-   the row's sums (below) and their bound, ``LANE_BOUND sum |S1|``, into the row's.
+1. Almost every entry, ``-32.002 < x < -2**-9`` (down to -600 in rows with an entry
+   below -32), goes through one vector pass in LLVM IR (:mod:`softmax_lib._lanes`): a
+   table row ``exp(-c / 256)`` (``c = round(-256 x)``), ``exp(y)`` of the rest, the term's
+   parts added into 16 lanes of three sums, with an a priori bound: a term's parts are
+   within ``2**-129 P1`` of it (P1 about the term) and a lane's sums within
+   ``2**-131.9 Pi`` of their terms' sum (Pi the sum of their P1), both proved there and
+   checked against mpmath. Every BLOCK entries the lanes are added into the row's sums
+   (below) and their bound, ``LANE_BOUND sum |S1|``, into the row's.
 2. The others are taken one by one, with a bound of their own: the maximum (first), the
-   entries with ``c == 0`` (``|x| <= 2**-9``), below -32, NaN. Those with ``x >= -PRECISE``
+   entries with ``c == 0`` (``|x| <= 2**-9``), below -600, NaN. Those with ``x >= -PRECISE``
    get the precise ``exp`` (:func:`precise_exp`): ``x = -c / 256 + y`` split exactly,
    ``exp(-c / 256) = exp(-b) exp(-a / 256)`` (``c = 256 b + a``) from two tables of
    triples (2**-159 relative, :mod:`decimal`) multiplied with exact products (FMA) to
@@ -58,10 +59,19 @@ import numba as nb
 import numpy as np
 
 from softmax_lib._dispatch import compile_kernel
-from softmax_lib._lanes import BLOCK, EXP_GRID, GRID_MAX, LANE_BOUND, lane_sums, row_top
+from softmax_lib._lanes import (
+    BLOCK,
+    EXP_GRID,
+    FAR_MAX,
+    GRID_MAX,
+    LANE_BOUND,
+    lane_sums,
+    row_top,
+    wide_lane_sums,
+)
 from softmax_lib._simd import exp_term, fma, two_sum
 
-HELPERS = "d6220b7462a1465c"  # sha256 of _simd.py, _passes.py and _lanes.py: see above
+HELPERS = "844b6e6bd4ea7211"  # sha256 of _simd.py, _passes.py and _lanes.py: see above
 PRECISE = 600  # entries from -PRECISE on get the precise exp (terms above 2**-865)
 SHIFTER = 6755399441055744.0  # 1.5 * 2**52: q + SHIFTER - SHIFTER rounds q to an integer
 CERTIFY = 2.0**-58.5  # a row is certified when its bound is below CERTIFY |w|
@@ -253,11 +263,16 @@ def near_one_row(row, whole, parts, grid, lanes):
         return -1.0, 0.0, 0.0
     top = first_maximum(row, lanes)  # its term first: 1 + E cancels against -1, exactly,
     # before the rest is added, so that S2 and S3 stay small beside T - 1
+    wide = lanes[32:48].min() < -32.0  # entries with c > GRID_MAX: the wide pass
+    limit = FAR_MAX if wide else GRID_MAX
     cheap = (0.0, 0.0, 0.0, 0.0)
     sums, cheap, bound = add_entry(np.float64(row[top]), whole, parts, (-1.0, 0.0, 0.0, 0.0), cheap)
     for start in range(0, n, BLOCK):
         stop = min(start + BLOCK, n)
-        lane_sums(row, start, stop, top, grid, lanes)
+        if wide:
+            wide_lane_sums(row, start, stop, top, grid, lanes)
+        else:
+            lane_sums(row, start, stop, top, grid, lanes)
         s1, s2, s3, rounding = sums
         total = 0.0
         for lane in range(16):  # each lane: a level-1, a level-2 and a level-3 part
@@ -278,7 +293,7 @@ def near_one_row(row, whole, parts, grid, lanes):
         for i in range(start, stop):  # the entries the lanes left (as they decide it)
             v = np.float64(row[i])
             c = (v * -256.0 + SHIFTER) - SHIFTER
-            if i == top or v == -np.inf or (c >= 1.0 and c <= GRID_MAX):
+            if i == top or v == -np.inf or (c >= 1.0 and c <= limit):
                 continue
             sums, cheap, term_bound = add_entry(v, whole, parts, sums, cheap)
             bound += term_bound

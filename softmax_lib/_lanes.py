@@ -1,14 +1,19 @@
 r"""The bulk of :mod:`softmax_lib._cancel`'s sum ``T = sum(exp(x))``: one vector pass, in LLVM IR.
 
 Every entry with ``c = round(-256 x)`` in ``[1, GRID_MAX]`` (``-32.002 < x < -2**-9``) is
-reduced, looked up, expanded and added here, 8 entries per instruction; the others (the
-row's maximum, ``c == 0``, ``x < -32``, NaN, ``+inf``) are counted and left to the scalar
-code of :mod:`softmax_lib._cancel`, ``-inf`` is skipped.
+reduced, looked up, expanded and added here, 8 entries per instruction, and in rows with
+an entry below -32 (:func:`wide_lane_sums`) every entry with ``c`` up to FAR_MAX
+(``x >= -600``); the others (the row's maximum, ``c == 0``, NaN, ``+inf``, the lowest)
+are counted and left to the scalar code of :mod:`softmax_lib._cancel`; -inf is skipped.
 
 1. ``x = -c / 256 + y``, exactly, ``|y| <= 2**-9``. As ``|x| >= 2**-9``, ``y`` is a multiple
    of 2**-61 (of ulp(x)): ``y**2`` and ``y**3`` neither underflow nor lose an FMA's error.
 2. ``P = exp(-c / 256)`` from one table row, ``EXP_GRID[c] = (P1, P2, P3)``: a triple
    within 2**-159 of P (:mod:`decimal`); ``|P2| <= 2**-53 P1``, ``|P3| <= 2**-106 P1``.
+   In the wide pass, the product of rows ``c & 8191`` and (after GRID_MAX) ``exp(-32 b)``,
+   ``b = c >> 13``, exact pairs where it matters (:func:`_product`): within 2**-145 of P,
+   ``|P2| <= 3.03 u P1``, ``|P3| <= 8.08 u**2 P1`` (u = 2**-53); the same triple, bit for
+   bit, where ``b == 0``.
 3. ``exp(y) = 1 + y + h + sl / 2 + y**3 K(y)``: ``h + sl / 2 = y**2 / 2`` exactly (FMA),
    ``K = sum_k y**k / (k + 3)!`` to ``k = 8`` (the rest is below 2**-109.8), the terms
    from ``k = 5`` on in double, ``k = 4`` with a rounded product, ``k = 3 .. 0`` in
@@ -18,14 +23,17 @@ code of :mod:`softmax_lib._cancel`, ``-inf`` is skipped.
    where ``|y| < 2**-34.5``, y**2 then being exact), ``G2 = g + G1e + rest``:
    ``E = y + h + G + G2`` within 2**-131.2 of ``exp(y) - 1``.
 4. The term ``P (1 + E)`` as parts, the products exact where they matter (FMA):
-   level 1 ``P1, P1 y, P1 h, P1 G``; level 2 ``P2``, the errors of those three products,
-   ``P2 y``, ``P2 h``, and ``small = P1 G2 + P2 G + P3 (y + h)`` rounded; level 3 ``P3``
-   plus the errors of ``P2 y``, ``P2 h``. Left out or rounded: below 2**-132.3 of P1.
+   level 1 ``P1, P1 y, P1 h, P1 G``; level 2 ``P2``, the errors of ``P1 y`` and ``P1 h``,
+   ``P2 y``, ``P2 h``, and ``small = P1 G2 + P2 G + P3 (y + h)`` plus the error of
+   ``P1 G`` (below 2**-83 P1), rounded; level 3 ``P3`` plus the errors of ``P2 y``,
+   ``P2 h``. Left out or rounded: below 2**-132.3 of P1 (2**-130.5 with the wide pass's
+   larger P2 and P3: ``P2 G2`` and ``P3 G`` are left out).
 
-**The term's bound**, proved above and step by step in the comments of `_term`: the
-parts of a term add up to ``exp(x)`` within ``TERM = 2**-129`` times ``P1`` (the sum of
-the errors, 2**-130.6, rounded up). ``tests/lib/test_cancel.py`` checks it against mpmath,
-term by term, at random, on the grid, at ``|y| = 2**-9`` and at both ends of the table.
+**The term's bound**, proved above: the parts of a term add up to ``exp(x)`` within
+``TERM = 2**-129`` times ``P1`` (the errors above add up to 2**-130.6, 2**-129.8 in the
+wide pass; rounded up). ``tests/lib/test_cancel.py`` checks it against mpmath, term by
+term, at random, on the grid, at ``|y| = 2**-9``, at both ends of the table and below -32
+(the worst error found: 2**-133.1 P1).
 
 5. The parts go into 16 lanes (two chains of 8, side by side), each a sum ``S1 + S2 + S3``:
    level 1 into ``S1`` (TwoSum for ``P1``; then Fast2Sum, as ``S1 >= P1`` exceeds the
@@ -33,14 +41,14 @@ term by term, at random, on the grid, at ``|y| = 2**-9`` and at both ends of the
    their errors and level 3 into ``S3``, plainly. Only ``S3``'s additions round. With
    ``n`` terms a lane (at most BLOCK / 16) and ``Pi`` the sum of their ``P1``:
    ``|S1| <= 1.01 Pi``; ``S2``'s addends, 4 errors of ``S1`` (``<= u |S1|``) and level 2
-   (``<= 1.01 u P1``) a term, keep ``|S2| <= M2 = (4.04 n + 1.01) u Pi``; ``S3``'s, 11
-   errors of ``S2`` and a level 3 (``<= 1.01 u**2 P1``) a term, keep
-   ``|S3| <= M3 = 11 n u M2 + 1.01 u**2 Pi``; its ``12 n`` roundings are at most
+   (``<= 3.03 u P1``) a term, keep ``|S2| <= M2 = (4.04 n + 3.03) u Pi``; ``S3``'s, at
+   most 11 errors of ``S2`` and a level 3 (``<= 8.08 u**2 P1``) a term, keep
+   ``|S3| <= M3 = 11 n u M2 + 8.08 u**2 Pi``; its at most ``12 n`` roundings are at most
    ``12 n u M3``: ``CASCADE Pi``, 2**-131.9 Pi for n = 64.
 
 So a lane's ``S1 + S2 + S3`` is within ``(TERM + CASCADE) Pi`` of the exact sum of its
 terms, and ``Pi <= 1.01 S1`` (``S1`` exceeds ``Pi (1 - 2**-8.9)``): the caller adds
-``LANE_BOUND * sum |S1|`` to the row's bound. No per-term bound is computed.
+``LANE_BOUND * sum |S1|`` (2**-128.8) to the row's bound. No per-term bound is computed.
 """
 
 from __future__ import annotations
@@ -55,13 +63,15 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 GRID_MAX = 8192  # table rows c = 0 .. GRID_MAX: exp(-c / 256) down to exp(-32)
+FAR_MAX = 153600  # the wide pass takes c up to 256 * 600 (x >= -600, terms above 2**-865)
+FAR_ROWS = (FAR_MAX >> 13) + 1  # exp(-32 b), b = 1 .. 18, in the rows after GRID_MAX
 SHIFTER = 6755399441055744.0  # 1.5 * 2**52: q + SHIFTER - SHIFTER rounds q to an integer
 BLOCK = 1024  # entries a call: n <= 64 terms a lane in the bound
 U = 2.0**-53
 TERM = 2.0**-129
 _N = BLOCK // 16
-_M2 = (4.04 * _N + 1.01) * U
-_M3 = 11 * _N * U * _M2 + 1.01 * U * U
+_M2 = (4.04 * _N + 3.03) * U
+_M3 = 11 * _N * U * _M2 + 8.08 * U * U
 CASCADE = 12 * _N * U * _M3
 LANE_BOUND = (TERM + CASCADE) * 1.01
 
@@ -75,13 +85,17 @@ def _triple(value: decimal.Decimal) -> tuple[float, float, float]:
 
 
 def _grid() -> np.ndarray:
-    """``exp(-c / 256)`` as triples (and a zero, for aligned rows), c = 0 .. GRID_MAX."""
+    """Return ``exp(-c / 256)`` as triples (and a 0), c = 0 .. GRID_MAX, then ``exp(-32 b)``.
+
+    The rows after GRID_MAX, b = 1 .. FAR_MAX >> 13, are the wide pass's second factor.
+    """
     with decimal.localcontext() as ctx:
         ctx.prec = 60
         part = [(decimal.Decimal(-a) / 256).exp() for a in range(256)]
         whole = [decimal.Decimal(-b).exp() for b in range(GRID_MAX // 256 + 1)]
         rows = [(*_triple(whole[c >> 8] * part[c & 255]), 0.0) for c in range(GRID_MAX + 1)]
-    return np.array(rows)
+        far = [(*_triple(decimal.Decimal(-32 * b).exp()), 0.0) for b in range(1, FAR_ROWS)]
+    return np.array(rows + far)
 
 
 EXP_GRID = _grid()
@@ -176,18 +190,21 @@ def _term(v, y, p1, p2, p3):
     return parts1, parts2, v.add(v.add(p3, d1e), f1e)
 
 
-@intrinsic
-def lane_sums(typingctx, row, start, stop, top, grid, out):
+def _lane_sums(typingctx, row, start, stop, top, grid, out, wide):
     """Add the terms of ``row[start:stop]`` with ``1 <= c <= GRID_MAX`` (not ``top``) in lanes.
 
     ``out`` (64 floats) receives, lane by lane (16 each), ``S1``, ``S2``, ``S3`` and how
-    many entries were left to the caller (not -inf, not summed here). The row is float32 or
-    float64, C-contiguous; ``stop - start <= BLOCK``.
+    many entries were left to the caller (not -inf, not summed here). With `wide`, ``c``
+    goes up to FAR_MAX: P is the product (:func:`_product`) of ``exp(-(c & 8191) / 256)``
+    and ``exp(-32 (c >> 13))`` (row 0, exactly 1, where ``c >> 13 == 0``: those terms are
+    the narrow pass's, bit for bit). The row is float32 or float64, C-contiguous;
+    ``stop - start <= BLOCK``.
     """
     if not (isinstance(row, types.Array) and row.ndim == 1 and row.layout == "C"):
         return None
     sig = types.void(row, types.intp, types.intp, types.intp, grid, out)
     single = row.dtype == types.float32
+    limit = FAR_MAX if wide else GRID_MAX
 
     def codegen(context, builder, signature, args):
         v = _Vectors(builder)
@@ -237,31 +254,44 @@ def lane_sums(typingctx, row, start, stop, top, grid, out):
                 cf = v.sub(v.fma(x, v.const(-256.0), v.const(SHIFTER)), v.const(SHIFTER))
                 valid = builder.and_(
                     builder.fcmp_ordered(">=", cf, v.const(1.0)),
-                    builder.fcmp_ordered("<=", cf, v.const(GRID_MAX)),
+                    builder.fcmp_ordered("<=", cf, v.const(limit)),
                 )
                 left = builder.and_(
                     builder.not_(valid), builder.fcmp_unordered("!=", x, v.const(-np.inf))
                 )
                 c = builder.fptosi(builder.select(valid, cf, v.const(0.0)), ivec)
                 y = builder.select(valid, v.fma(cf, v.const(0.00390625), x), v.const(0.0))
-                rows = builder.add(splat(base), builder.mul(c, ir.Constant(ivec, [32] * 8)))
-                p = [
-                    builder.call(
-                        gather,
-                        [
-                            builder.inttoptr(
-                                builder.add(rows, ir.Constant(ivec, [8 * k] * 8)),
-                                ir.VectorType(dptr, 8),
-                            ),
-                            ir.IntType(32)(8),
-                            valid,
-                            v.const(0.0),
-                        ],
-                    )
-                    for k in range(3)
-                ]
-                level1, level2, level3 = _term(v, y, *p)
+
+                def look_up(index, valid):  # the table row `index`: three gathers
+                    rows = builder.add(splat(base), builder.mul(index, ir.Constant(ivec, [32] * 8)))
+                    return [
+                        builder.call(
+                            gather,
+                            [
+                                builder.inttoptr(
+                                    builder.add(rows, ir.Constant(ivec, [8 * k] * 8)),
+                                    ir.VectorType(dptr, 8),
+                                ),
+                                ir.IntType(32)(8),
+                                valid,
+                                v.const(0.0),
+                            ],
+                        )
+                        for k in range(3)
+                    ]
+
                 s1, s2, s3, n_left = (builder.load(reg) for reg in regs[chain])
+                if wide:
+                    b = builder.lshr(c, ir.Constant(ivec, [13] * 8))
+                    near = builder.icmp_signed("==", b, ir.Constant(ivec, [0] * 8))
+                    second = builder.select(
+                        near, b, builder.add(b, ir.Constant(ivec, [GRID_MAX] * 8))
+                    )
+                    a1, a2, a3 = look_up(builder.and_(c, ir.Constant(ivec, [8191] * 8)), valid)
+                    p = _product(v, (a1, a2, a3), look_up(second, valid))
+                else:
+                    p = look_up(c, valid)
+                level1, level2, level3 = _term(v, y, *p)
                 for k, part in enumerate(level1):
                     s1, err = (v.two_sum if k == 0 else v.fast_two_sum)(s1, part)
                     s2, err = v.two_sum(s2, err)
@@ -281,13 +311,47 @@ def lane_sums(typingctx, row, start, stop, top, grid, out):
     return sig, codegen
 
 
+def _product(v, a, b):
+    """Return the triple ``a b`` (both triples) within 2**-145 of it, as in _cancel's `term`.
+
+    The products ``a1 b1``, ``a1 b2``, ``a2 b1`` are exact pairs (FMA), the rest rounded:
+    ``|P2| <= 3.03 u P1``, ``|P3| <= 8.08 u**2 P1``. Where ``b = (1, 0, 0)`` it is ``a``,
+    exactly.
+    """
+    (a1, a2, a3), (b1, b2, b3) = a, b
+    p1 = v.mul(a1, b1)
+    e1 = v.fma(a1, b1, v.neg(p1))
+    s2 = v.mul(a1, b2)
+    e2 = v.fma(a1, b2, v.neg(s2))
+    s3 = v.mul(a2, b1)
+    e3 = v.fma(a2, b1, v.neg(s3))
+    rest = v.add(v.add(v.add(e2, e3), v.add(v.mul(a1, b3), v.mul(a3, b1))), v.mul(a2, b2))
+    m, m_err = v.two_sum(s2, s3)
+    p2, m_err2 = v.two_sum(e1, m)
+    return [p1, p2, v.add(v.add(m_err, m_err2), rest)]
+
+
+@intrinsic
+def lane_sums(typingctx, row, start, stop, top, grid, out):
+    """Add the entries with ``1 <= c <= GRID_MAX`` in lanes: see :func:`_lane_sums`."""
+    return _lane_sums(typingctx, row, start, stop, top, grid, out, False)
+
+
+@intrinsic
+def wide_lane_sums(typingctx, row, start, stop, top, grid, out):
+    """Add the entries with ``1 <= c <= FAR_MAX`` in lanes: see :func:`_lane_sums`."""
+    return _lane_sums(typingctx, row, start, stop, top, grid, out, True)
+
+
 @intrinsic
 def row_top(typingctx, row, out):
-    """Fold `row` into 16 lanes: ``out[:16]`` their maxima, ``out[16:32]`` the first index of each.
+    """Fold `row` into 16 lanes: their maxima, the first index of each, their minima.
 
-    The first index of the row's maximum is then the smallest index among the lanes holding
-    the largest value (0 where every entry is -inf). NaN entries are passed over (an ordered
-    comparison): a row with one is flagged by its sum anyway.
+    ``out[:16]`` the maxima, ``out[16:32]`` the first index of each, ``out[32:48]`` the
+    minima above -inf (0 if none is lower). The first index of the row's maximum is then
+    the smallest index among the lanes holding the largest value (0 where every entry is
+    -inf). NaN entries are passed over (an ordered comparison): a row with one is flagged
+    by its sum anyway.
     """
     if not (isinstance(row, types.Array) and row.ndim == 1 and row.layout == "C"):
         return None
@@ -314,6 +378,7 @@ def row_top(typingctx, row, out):
             [
                 cgutils.alloca_once_value(builder, v.const(-np.inf)),
                 cgutils.alloca_once_value(builder, ir.Constant(ivec, [0] * 8)),
+                cgutils.alloca_once_value(builder, v.const(0.0)),
             ]
             for _ in range(2)
         ]
@@ -326,14 +391,19 @@ def row_top(typingctx, row, out):
                 ptr = builder.bitcast(builder.gep(data, [j]), load_type.as_pointer())
                 x = builder.call(masked_load, [ptr, ir.IntType(32)(4), inside, minus_inf])
                 x = builder.fpext(x, v.type) if single else x
-                m, at = (builder.load(reg) for reg in regs[chain])
+                m, at, low = (builder.load(reg) for reg in regs[chain])
                 larger = builder.fcmp_ordered(">", x, m)
                 builder.store(builder.select(larger, x, m), regs[chain][0])
                 builder.store(builder.select(larger, where, at), regs[chain][1])
+                finite_low = builder.and_(
+                    builder.fcmp_ordered("<", x, low),
+                    builder.fcmp_ordered(">", x, v.const(-np.inf)),
+                )
+                builder.store(builder.select(finite_low, x, low), regs[chain][2])
         for chain in range(2):
-            for k in range(2):
+            for k in range(3):
                 value = builder.load(regs[chain][k])
-                value = value if k == 0 else builder.sitofp(value, v.type)
+                value = builder.sitofp(value, v.type) if k == 1 else value
                 at = builder.gep(acc, [i64(16 * k + 8 * chain)])
                 builder.store(value, builder.bitcast(at, v.type.as_pointer()), align=8)
         return context.get_dummy_value()

@@ -22,29 +22,31 @@ are counted and left to the scalar code of :mod:`softmax_lib._cancel`; -inf is s
    ``G + g = G1 + sl / 2`` (Fast2Sum: ``|sl| <= 2**-53 y**2`` is below ``|G1|``, or 0
    where ``|y| < 2**-34.5``, y**2 then being exact), ``G2 = g + G1e + rest``:
    ``E = y + h + G + G2`` within 2**-131.2 of ``exp(y) - 1``.
-4. The term ``P (1 + E)`` as parts, the products exact where they matter (FMA):
-   level 1 ``P1, P1 y, P1 h, P1 G``; level 2 ``P2``, the errors of ``P1 y`` and ``P1 h``,
-   ``P2 y``, ``P2 h``, and ``small = P1 G2 + P2 G + P3 (y + h)`` plus the error of
-   ``P1 G`` (below 2**-83 P1), rounded; level 3 ``P3`` plus the errors of ``P2 y``,
-   ``P2 h``. Left out or rounded: below 2**-132.3 of P1 (2**-130.5 with the wide pass's
-   larger P2 and P3: ``P2 G2`` and ``P3 G`` are left out).
+4. The term ``P (1 + E)`` as parts, with ``yh + yh_e = y + h`` (Fast2Sum, exact,
+   ``|yh_e| <= 2**-62``) and the products exact where they matter (FMA): level 1 ``P1``,
+   ``P1 yh``, ``P1 G``; level 2 ``P2``, the error of ``P1 yh``, ``P1 yh_e``, ``P2 yh``,
+   and ``small = P1 G2 + P2 G + P2 yh_e + P3 yh`` plus the error of ``P1 G`` (below
+   2**-83 P1), rounded; level 3 ``P3`` plus the errors of ``P1 yh_e`` and ``P2 yh``.
+   Left out or rounded: below 2**-131.5 of P1 (2**-130.5 with the wide pass's larger P2
+   and P3: ``P2 G2`` and ``P3 G`` are left out).
 
 **The term's bound**, proved above: the parts of a term add up to ``exp(x)`` within
-``TERM = 2**-129`` times ``P1`` (the errors above add up to 2**-130.6, 2**-129.8 in the
+``TERM = 2**-129`` times ``P1`` (the errors above add up to 2**-130.4, 2**-129.8 in the
 wide pass; rounded up). ``tests/lib/test_cancel.py`` checks it against mpmath, term by
 term, at random, on the grid, at ``|y| = 2**-9``, at both ends of the table and below -32
 (the worst error found: 2**-133.1 P1).
 
 5. The parts go into 16 lanes (two chains of 8, side by side), each a sum ``S1 + S2 + S3``:
    level 1 into ``S1`` (TwoSum for ``P1``; then Fast2Sum, as ``S1 >= P1`` exceeds the
-   other three), each error into ``S2`` (TwoSum), level 2 into ``S2`` (TwoSum), and
+   other two), each error into ``S2`` (TwoSum), level 2 into ``S2`` (TwoSum), and
    their errors and level 3 into ``S3``, plainly. Only ``S3``'s additions round. With
    ``n`` terms a lane (at most BLOCK / 16) and ``Pi`` the sum of their ``P1``:
-   ``|S1| <= 1.01 Pi``; ``S2``'s addends, 4 errors of ``S1`` (``<= u |S1|``) and level 2
-   (``<= 3.03 u P1``) a term, keep ``|S2| <= M2 = (4.04 n + 3.03) u Pi``; ``S3``'s, at
-   most 11 errors of ``S2`` and a level 3 (``<= 8.08 u**2 P1``) a term, keep
-   ``|S3| <= M3 = 11 n u M2 + 8.08 u**2 Pi``; its at most ``12 n`` roundings are at most
-   ``12 n u M3``: ``CASCADE Pi``, 2**-131.9 Pi for n = 64.
+   ``|S1| <= 1.01 Pi``; ``S2``'s addends, 3 errors of ``S1`` (``<= u |S1|``) and level 2
+   (``<= 3.03 u P1``) a term, keep ``|S2| <= M2 = (4.04 n + 3.03) u Pi``; ``S3``'s, 8
+   errors of ``S2`` and a level 3 (``<= 8.08 u**2 P1``) a term, keep
+   ``|S3| <= M3 = 11 n u M2 + 8.08 u**2 Pi``; its ``9 n`` roundings are at most
+   ``12 n u M3``: ``CASCADE Pi``, 2**-131.9 Pi for n = 64 (the counts 4, 11 and 12, of an
+   earlier version with more parts, only make the bound larger).
 
 So a lane's ``S1 + S2 + S3`` is within ``(TERM + CASCADE) Pi`` of the exact sum of its
 terms, and ``Pi <= 1.01 S1`` (``S1`` exceeds ``Pi (1 - 2**-8.9)``): the caller adds
@@ -174,20 +176,22 @@ def _term(v, y, p1, p2, p3):
     rest = v.fma(cube, kl, v.mul(cube_e, kh))
     g, g_err = v.fast_two_sum(g1, v.mul(v.const(0.5), sl))
     g2 = v.add(v.add(g_err, g1e), rest)  # E = y + h + g + g2
-    parts1, parts2 = [p1], [p2]
-    for factor in (y, h, g):  # P1 y, P1 h, P1 g: level 1, their errors level 2
+    yh, yh_e = v.fast_two_sum(y, h)  # y + h exactly: |h| <= 2**-10 |y|, |yh_e| <= 2**-62
+    parts1, parts2, parts3 = [p1], [p2], [p3]
+    for factor in (yh, g):  # P1 (y + h), P1 g: level 1, their errors level 2
         prod = v.mul(p1, factor)
         parts1.append(prod)
         parts2.append(v.fma(p1, factor, v.neg(prod)))
-    d1 = v.mul(p2, y)
-    f1 = v.mul(p2, h)
-    # small = P1 G2 + P2 G + P3 (y + h) + the error of P1 G (below 2**-83 P1, so rounded
-    # here: within 2**-132.6 P1 in all), in level 2 for the two parts it replaces.
-    small = v.fma(p1, g2, v.fma(p2, g, v.fma(p3, v.add(y, h), parts2.pop())))
-    parts2 += [d1, f1, small]
-    d1e = v.fma(p2, y, v.neg(d1))
-    f1e = v.fma(p2, h, v.neg(f1))
-    return parts1, parts2, v.add(v.add(p3, d1e), f1e)
+    for factor, level in ((yh_e, p1), (yh, p2)):  # P1 yh_e, P2 yh: level 2, errors level 3
+        prod = v.mul(level, factor)
+        parts2.append(prod)
+        parts3.append(v.fma(level, factor, v.neg(prod)))
+    # small = P1 G2 + P2 G + P2 yh_e + P3 yh + the error of P1 g (below 2**-83 P1, so
+    # rounded here: within 2**-132.5 P1 in all), in level 2 for the two parts it replaces.
+    small = v.fma(p3, yh, parts2.pop(2))
+    small = v.fma(p1, g2, v.fma(p2, g, v.fma(p2, yh_e, small)))
+    parts2.append(small)
+    return parts1, parts2, v.add(v.add(parts3[0], parts3[1]), parts3[2])
 
 
 def _lane_sums(typingctx, row, start, stop, top, grid, out, wide):

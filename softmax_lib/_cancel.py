@@ -274,7 +274,7 @@ def near_one_row(row, whole, parts, grid, lanes):
         else:
             lane_sums(row, start, stop, top, grid, lanes)
         s1, s2, s3, rounding = sums
-        total = 0.0
+        pi = 0.0  # sum |S1| of the lanes: their bound is LANE_BOUND times it (see _lanes)
         for lane in range(16):  # each lane: a level-1, a level-2 and a level-3 part
             s1, err = two_sum(s1, lanes[lane])
             s2, err = two_sum(s2, err)
@@ -285,9 +285,9 @@ def near_one_row(row, whole, parts, grid, lanes):
             rounding += abs(s3)
             s3 += lanes[32 + lane]
             rounding += abs(s3)
-            total += abs(lanes[lane])
+            pi += abs(lanes[lane])
         sums = (s1, s2, s3, rounding)
-        bound += LANE_BOUND * total
+        bound += LANE_BOUND * pi
         if lanes[48:].sum() == 0.0:
             continue
         for i in range(start, stop):  # the entries the lanes left (as they decide it)

@@ -7,46 +7,36 @@ where one entry holds nearly all the mass: ``x_max = log(1 - 2**-k)``). In
 (:func:`softmax_lib._dispatch._cancelled`). Here we compute ``w = T - 1`` directly, with an
 error bound of its own, and ``r = log1p(w)``:
 
-1. Every entry with ``x >= -PRECISE`` gets ``exp(x)`` to about 2**-128 relative (below):
-   the accumulated ``w`` must be right to about ``2**-58 |r|``, i.e. 2**-122 where
-   ``|r| = 2**-64``, and when the terms are many and alike (a flat row of 1000) each of
-   them carries that much. Entries below ``-PRECISE`` (terms below 2**-115) take the
-   kernels' double ``exp`` (:func:`softmax_lib._simd.exp_term`, within 0.51 ULP): their
-   errors are counted in the bound, and vanish beside it.
-2. The precise ``exp``: ``x = -c / 256 + y`` with ``c = round(-256 x)``, split exactly
-   (``|y| <= 2**-9``; y is exact because x and ``c / 256`` share the grid of ulp(x)).
+1. Almost every entry, ``-32.002 < x < -2**-9`` (down to -600 in rows with an entry
+   below -32), goes through one vector pass in LLVM IR (:mod:`softmax_lib._lanes`): a
+   table row ``exp(-c / 256)`` (``c = round(-256 x)``), ``exp(y)`` of the rest, the term's
+   parts added into 16 lanes of three sums, with an a priori bound: a term's parts are
+   within ``2**-129 P1`` of it (P1 about the term) and a lane's sums within
+   ``2**-131.9 Pi`` of their terms' sum (Pi the sum of their P1), both proved there and
+   checked against mpmath. Every BLOCK entries the lanes are added into the row's sums
+   (below) and their bound, ``LANE_BOUND sum |S1|``, into the row's.
+2. The others are taken one by one, with a bound of their own: the maximum (first), the
+   entries with ``c == 0`` (``|x| <= 2**-9``), below -600, NaN. Those with ``x >= -PRECISE``
+   get the precise ``exp`` (:func:`precise_exp`): ``x = -c / 256 + y`` split exactly,
    ``exp(-c / 256) = exp(-b) exp(-a / 256)`` (``c = 256 b + a``) from two tables of
-   triple-double values (three floats each, 2**-159 relative, computed with
-   :mod:`decimal`), multiplied with exact products (FMA) to about 2**-145. ``exp(y) = 1 + E``
-   with ``E = y + y**2 / 2 + y**3 Q(y)``: ``y`` and ``y**2 / 2`` exact floats plus the
-   rounding error of ``y**2`` (exact, by FMA), and ``Q`` the Taylor series
-   ``sum_k y**k / (k + 3)!`` to ``k = 8`` (the rest is below 2**-136 relative), its first
-   five coefficients as pairs, evaluated in double-double (2**-102 relative, on a part
-   below 2**-29.6 of the term).
-3. The term ``P (1 + E)`` is a handful of floats, the products of magnitude above about
-   2**-120 of the term split exactly (FMA) and the smaller ones rounded, which are added
-   into three running sums: ``S1`` (starting at -1, so that ``S1 + S2 + S3`` is ``w``),
+   triples (2**-159 relative, :mod:`decimal`) multiplied with exact products (FMA) to
+   about 2**-145, and ``exp(y) = 1 + E``, ``E = y + y**2 / 2 + y**3 Q(y)`` (``Q`` the
+   series ``sum_k y**k / (k + 3)!`` to ``k = 8``, its first five coefficients as pairs, in
+   double-double); lower entries (terms below 2**-865) the kernels' double ``exp``
+   (:func:`softmax_lib._simd.exp_term`, 0.51 ULP), counted in the bound. An entry above
+   2**-9 (T > 1 + 2**-9: not near one, and out of the tables' range) makes ``w`` NaN.
+3. The sums that make ``w``: ``S1`` (starting at -1, so that ``S1 + S2 + S3`` is ``w``),
    ``S2`` the exact errors of the additions into ``S1`` (TwoSum) and the smaller parts,
    and ``S3`` the errors of ``S2`` and the smallest parts, plainly added: ``S3``'s own
-   roundings are counted as they happen (``2**-53 |S3|`` each). The terms other than
-   the maximum's go into LANES (16) such sums, lane l taking the terms l, l + 16, ... of
-   each block, each lane starting at 0 and doing exactly what one sum does (so the
-   bound's derivation holds lane by lane); the sums that make ``w`` then take -1, the
-   maximum's term (so that ``1 + E`` cancels against -1 exactly, first), and the lanes'
-   ``S1``, ``S2``, ``S3`` as parts of levels 1, 2, 3, with their counted roundings.
-4. The bound adds, per term, the error of its table product and of ``Q`` (zero where
-   ``c == 0``: there the table factor is exactly 1, so where one entry holds nearly all
-   the mass, ``x_max`` tiny, its term ``1 + E`` is exact to a bound relative to
+   roundings are counted as they happen (``2**-53 |S3|`` each). The maximum's term goes
+   first, so that ``1 + E`` cancels against -1 exactly before the rest is added.
+4. The bound of a term of step 2 adds the error of its table product and of ``Q`` (zero
+   where ``c == 0``: there the table factor is exactly 1, so where one entry holds nearly
+   all the mass, ``x_max`` tiny, its term ``1 + E`` is exact to a bound relative to
    ``E - y``, not to 1, and ``w`` keeps its relative accuracy however small it is), the
    rounded products, the double terms, and underflow (2**-1000 a term).
 5. ``r = log1p(w)`` from ``w = w_hi + w_lo``: ``w_hi + (w_lo - w_hi**2 / 2 + w_hi**3 / 3 -
    w_hi**4 / 4)``, rounded once (``|w| < 2**-15``: the next term is below 2**-60 of r).
-
-The work is done block by block (BLOCK entries) in three passes, so that two of them run
-on vectors (numba's LLVM vectorises no loop that loads from a table by index): `gather`
-(scalar) reduces each entry and copies its two table triples into a scratch block;
-`terms` computes step 2-3's parts and bound from those rows alone (8 entries per AVX-512
-instruction); `cascade` (LLVM IR, no fast-math) adds them into the lanes.
 
 A row is certified when its bound is below ``2**-58.5 |w|``: r is then within 2**-58 of
 its exact value before the last rounding, a small fraction of an ULP (float64 and
@@ -56,7 +46,8 @@ the NumPy path (:func:`softmax_lib._extended.refine_near_zero`, long double and 
 so no row is returned uncertified.
 
 numba caches the kernel against this file only: HELPERS records the hash of
-:mod:`softmax_lib._simd` and :mod:`softmax_lib._passes`, as in :mod:`softmax_lib._fused`.
+:mod:`softmax_lib._simd`, :mod:`softmax_lib._passes` and :mod:`softmax_lib._lanes`, as in
+:mod:`softmax_lib._fused`.
 """
 
 from __future__ import annotations
@@ -66,15 +57,21 @@ import math
 
 import numba as nb
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic
 
 from softmax_lib._dispatch import compile_kernel
+from softmax_lib._lanes import (
+    BLOCK,
+    EXP_GRID,
+    FAR_MAX,
+    GRID_MAX,
+    LANE_BOUND,
+    lane_sums,
+    row_top,
+    wide_lane_sums,
+)
 from softmax_lib._simd import exp_term, fma, two_sum
 
-HELPERS = "c6f1536ce2fb23a7"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
+HELPERS = "c1af67c2b4ecb349"  # sha256 of _simd.py, _passes.py and _lanes.py: see above
 PRECISE = 600  # entries from -PRECISE on get the precise exp (terms above 2**-865)
 SHIFTER = 6755399441055744.0  # 1.5 * 2**52: q + SHIFTER - SHIFTER rounds q to an integer
 CERTIFY = 2.0**-58.5  # a row is certified when its bound is below CERTIFY |w|
@@ -205,174 +202,10 @@ def precise_exp(v, whole, parts):
     return t[:4], t[4:10], t[10], t[11]
 
 
-# A block of BLOCK entries at a time, in one flat scratch array of ROWS rows of BLOCK:
-# row 0 the reduced arguments y, rows 1-6 the table triples (a1, a2, a3, b1, b2, b3),
-# rows PARTS.. the 12 outputs of `term`. One array with rows at constant offsets: LLVM
-# then vectorises `terms` (with separate arrays it had too many pairs to check for overlap).
-BLOCK = 256
-PARTS = 7
-ROWS = PARTS + 12
-LANES = 16  # the sums run in 16 lanes: two vectors of 8 doubles
-
-
-@nb.njit(error_model="numpy")
-def scratch():
-    """Return the scratch of `near_one_row`: the block's rows, and the lanes."""
-    return np.empty(ROWS * BLOCK), np.empty(5 * LANES)
-
-
-@nb.njit(error_model="numpy")
-def gather(row, start, stop, top, work, whole, parts, cheap):
-    """Pass 1 over ``row[start:stop]``: y and the table triples into `work`; scalar.
-
-    Scalar, as it loads by index. Returns the count rounded up to LANES, and `cheap` updated.
-
-    Entries below -PRECISE, -inf entries, the maximum's (``top``, added apart) and the
-    padding get zeros: a term of 0, exactly (bound: UNDERFLOW). Entries below -PRECISE
-    (and NaN) are added to ``cheap = (sum, pair hi, pair lo, rounding)`` instead, their
-    double terms summed in a pair as in step 3.
-    """
-    total, c2, c3, rounding = cheap
-    count = stop - start
-    padded = (count + LANES - 1) // LANES * LANES
-    for j in range(padded):
-        i = start + j
-        v = np.float64(row[i]) if j < count else -np.inf
-        if v >= -PRECISE and i != top:
-            y, b, a = reduce(v)
-            work[j] = y
-            work[BLOCK + j], work[2 * BLOCK + j] = parts[a, 0], parts[a, 1]
-            work[3 * BLOCK + j], work[4 * BLOCK + j] = parts[a, 2], whole[b, 0]
-            work[5 * BLOCK + j], work[6 * BLOCK + j] = whole[b, 1], whole[b, 2]
-            continue
-        for k in range(PARTS):
-            work[k * BLOCK + j] = 0.0
-        if v != -np.inf and i != top:
-            t = exp_term(v, 0.0, True)
-            total += t
-            c2, err = two_sum(c2, t)
-            c3 += err
-            rounding += abs(c3)
-    return padded, (total, c2, c3, rounding)
-
-
-@nb.njit(error_model="numpy")
-def terms(work, count):
-    """Pass 2: the parts of the first `count` terms of the block (vector code: no tables)."""
-    for j in range(count):
-        out = term(
-            work[j],
-            work[BLOCK + j],
-            work[2 * BLOCK + j],
-            work[3 * BLOCK + j],
-            work[4 * BLOCK + j],
-            work[5 * BLOCK + j],
-            work[6 * BLOCK + j],
-        )
-        # Written out: a loop over the tuple (indexed by a variable) kept the loop scalar.
-        work[PARTS * BLOCK + j], work[(PARTS + 1) * BLOCK + j] = out[0], out[1]
-        work[(PARTS + 2) * BLOCK + j], work[(PARTS + 3) * BLOCK + j] = out[2], out[3]
-        work[(PARTS + 4) * BLOCK + j], work[(PARTS + 5) * BLOCK + j] = out[4], out[5]
-        work[(PARTS + 6) * BLOCK + j], work[(PARTS + 7) * BLOCK + j] = out[6], out[7]
-        work[(PARTS + 8) * BLOCK + j], work[(PARTS + 9) * BLOCK + j] = out[8], out[9]
-        work[(PARTS + 10) * BLOCK + j], work[(PARTS + 11) * BLOCK + j] = out[10], out[11]
-
-
-@intrinsic
-def cascade(typingctx, work, count, lanes):
-    """Pass 3: add the parts of `count` terms (a multiple of LANES) into the LANES lanes.
-
-    ``lanes`` holds five rows of LANES: S1, S2, S3, the rounding sum and the bound; lane
-    l adds the terms l, l + LANES, ... exactly as `near_one_row` adds one term (step 3).
-    Written in LLVM IR: each lane's sums are in a vector register (numba's loops would
-    keep them in memory, or not vectorise a sum that is not associative); no fast-math.
-    """
-    sig = types.void(work, types.intp, lanes)
-
-    def codegen(context, builder, signature, args):
-        data = context.make_array(signature.args[0])(context, builder, args[0]).data
-        acc = context.make_array(signature.args[2])(context, builder, args[2]).data
-        vector = ir.VectorType(ir.DoubleType(), 8)
-        intp = context.get_value_type(types.intp)
-        fnty = ir.FunctionType(vector, [vector])
-        fabs = cgutils.get_or_insert_function(builder.module, fnty, "llvm.fabs.v8f64")
-        groups = LANES // 8
-
-        def at(base, index):
-            return builder.bitcast(builder.gep(base, [index]), vector.as_pointer())
-
-        def const(k):
-            return ir.Constant(intp, k)
-
-        regs = [
-            [
-                cgutils.alloca_once_value(
-                    builder, builder.load(at(acc, const(8 * (g + groups * s))), align=8)
-                )
-                for s in range(5)
-            ]
-            for g in range(groups)
-        ]
-
-        def two_sum(a, b):
-            s = builder.fadd(a, b)
-            bv = builder.fsub(s, a)
-            return s, builder.fadd(builder.fsub(a, builder.fsub(s, bv)), builder.fsub(b, bv))
-
-        with cgutils.for_range(builder, builder.sdiv(args[1], const(LANES))) as loop:
-            base = builder.mul(loop.index, const(LANES))
-            for g in range(groups):
-                j = builder.add(base, const(8 * g))
-                parts = [
-                    builder.load(at(data, builder.add(j, const((PARTS + k) * BLOCK))), align=8)
-                    for k in range(12)
-                ]
-                s1, s2, s3, rounding, bound = (builder.load(reg) for reg in regs[g])
-                for k, part in enumerate(parts[:11]):
-                    if k < 4:  # level 1
-                        s1, part = two_sum(s1, part)
-                    if k < 10:  # level 1's errors, level 2
-                        s2, part = two_sum(s2, part)
-                    s3 = builder.fadd(s3, part)
-                    rounding = builder.fadd(rounding, builder.call(fabs, [s3]))
-                bound = builder.fadd(bound, parts[11])
-                for reg, value in zip(regs[g], (s1, s2, s3, rounding, bound), strict=True):
-                    builder.store(value, reg)
-        for g in range(groups):
-            for s in range(5):
-                at_lane = at(acc, const(8 * (g + groups * s)))
-                builder.store(builder.load(regs[g][s]), at_lane, align=8)  # 8: not 64
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
-@nb.njit(error_model="numpy")
-def near_one_row(row, whole, parts, work, lanes):
-    """Return ``(w_hi, w_lo, bound)``: ``T - 1`` for the 1-D `row`, and a bound on its error.
-
-    `work` and `lanes` are scratch (see :func:`scratch`).
-    """
-    n = row.shape[0]
-    if n == 0:
-        return -1.0, 0.0, 0.0
-    top = 0  # the maximum's term first: 1 + E cancels against -1, exactly, before the
-    for i in range(1, n):  # rest is added, so that S2 and S3 stay small beside T - 1
-        top = i if row[i] > row[top] else top
-    lanes[:] = 0.0
-    cheap = (0.0, 0.0, 0.0, 0.0)
-    for start in range(0, n, BLOCK):
-        count, cheap = gather(row, start, min(start + BLOCK, n), top, work, whole, parts, cheap)
-        terms(work, count)
-        cascade(work, count, lanes)
-    s1, s2, s3, rounding, bound = -1.0, 0.0, 0.0, 0.0, 0.0
-    v = np.float64(row[top])
-    if v >= -PRECISE:
-        level1, level2, level3, bound = precise_exp(v, whole, parts)
-    else:  # T is below n exp(-PRECISE): not near one (flagged); NaN stays NaN
-        t = exp_term(v, 0.0, True)
-        level1, level2, level3, bound = (t, 0.0, 0.0, 0.0), (0.0,) * 6, 0.0, t * CHEAP + UNDERFLOW
-    # Then the lanes (a level-1, a level-2 and a level-3 part each), then the cheap terms.
+@nb.njit(inline="always", error_model="numpy")
+def add_parts(sums, level1, level2, level3):
+    """Add a term's parts to ``sums = (S1, S2, S3, rounding)`` (step 3, rounding counted)."""
+    s1, s2, s3, rounding = sums
     for part in level1:
         s1, err = two_sum(s1, part)
         s2, err = two_sum(s2, err)
@@ -383,18 +216,88 @@ def near_one_row(row, whole, parts, work, lanes):
         s3 += err
         rounding += abs(s3)
     s3 += level3
-    rounding += abs(s3)
-    for lane in range(LANES):
-        s1, err = two_sum(s1, lanes[lane])
-        s2, err = two_sum(s2, err)
-        s3 += err
-        rounding += abs(s3)
-        s2, err = two_sum(s2, lanes[LANES + lane])
-        s3 += err
-        rounding += abs(s3)
-        s3 += lanes[2 * LANES + lane]
-        rounding += abs(s3) + lanes[3 * LANES + lane]
-        bound += lanes[4 * LANES + lane]
+    return s1, s2, s3, rounding + abs(s3)
+
+
+@nb.njit(inline="always", error_model="numpy")
+def add_entry(v, whole, parts, sums, cheap):
+    """Add ``exp(v)`` (an entry the lanes leave) to `sums` or to `cheap`; return them, its bound.
+
+    ``v >= -PRECISE`` gets the precise exp, lower entries (and NaN) the double one, summed
+    in ``cheap = (sum, pair hi, pair lo, rounding)`` as in step 3. ``v > 2**-9`` (a row
+    that is not near one: T > 1 + 2**-9) poisons the sum with NaN: the reduction would
+    index the tables out of range.
+    """
+    if v > 0.001953125:
+        return (np.nan, 0.0, 0.0, 0.0), cheap, 0.0
+    if v >= -PRECISE:
+        level1, level2, level3, bound = precise_exp(v, whole, parts)
+        return add_parts(sums, level1, level2, level3), cheap, bound
+    total, c2, c3, rounding = cheap
+    t = exp_term(v, 0.0, True)
+    c2, err = two_sum(c2, t)
+    c3 += err
+    return sums, (total + t, c2, c3, rounding + abs(c3)), UNDERFLOW
+
+
+@nb.njit(error_model="numpy")
+def first_maximum(row, lanes):
+    """Return the index of the first maximum of `row` (0 if all are -inf; NaN passed over)."""
+    row_top(row, lanes)
+    top = 0
+    for lane in range(16):
+        value, at = lanes[lane], lanes[16 + lane]
+        if value > lanes[top] or (value == lanes[top] and at < lanes[16 + top]):
+            top = lane
+    return int(lanes[16 + top])
+
+
+@nb.njit(error_model="numpy")
+def near_one_row(row, whole, parts, grid, lanes):
+    """Return ``(w_hi, w_lo, bound)``: ``T - 1`` for the 1-D `row`, and a bound on its error.
+
+    `lanes` is scratch of 64 floats (:func:`softmax_lib._lanes.lane_sums`' output).
+    """
+    n = row.shape[0]
+    if n == 0:
+        return -1.0, 0.0, 0.0
+    top = first_maximum(row, lanes)  # its term first: 1 + E cancels against -1, exactly,
+    # before the rest is added, so that S2 and S3 stay small beside T - 1
+    wide = lanes[32:48].min() < -32.0  # entries with c > GRID_MAX: the wide pass
+    limit = FAR_MAX if wide else GRID_MAX
+    cheap = (0.0, 0.0, 0.0, 0.0)
+    sums, cheap, bound = add_entry(np.float64(row[top]), whole, parts, (-1.0, 0.0, 0.0, 0.0), cheap)
+    for start in range(0, n, BLOCK):
+        stop = min(start + BLOCK, n)
+        if wide:
+            wide_lane_sums(row, start, stop, top, grid, lanes)
+        else:
+            lane_sums(row, start, stop, top, grid, lanes)
+        s1, s2, s3, rounding = sums
+        pi = 0.0  # sum |S1| of the lanes: their bound is LANE_BOUND times it (see _lanes)
+        for lane in range(16):  # each lane: a level-1, a level-2 and a level-3 part
+            s1, err = two_sum(s1, lanes[lane])
+            s2, err = two_sum(s2, err)
+            s3 += err
+            rounding += abs(s3)
+            s2, err = two_sum(s2, lanes[16 + lane])
+            s3 += err
+            rounding += abs(s3)
+            s3 += lanes[32 + lane]
+            rounding += abs(s3)
+            pi += abs(lanes[lane])
+        sums = (s1, s2, s3, rounding)
+        bound += LANE_BOUND * pi
+        if lanes[48:].sum() == 0.0:
+            continue
+        for i in range(start, stop):  # the entries the lanes left (as they decide it)
+            v = np.float64(row[i])
+            c = (v * -256.0 + SHIFTER) - SHIFTER
+            if i == top or v == -np.inf or (c >= 1.0 and c <= limit):
+                continue
+            sums, cheap, term_bound = add_entry(v, whole, parts, sums, cheap)
+            bound += term_bound
+    s1, s2, s3, rounding = sums
     total, c2, c3, cheap_rounding = cheap
     s2, err = two_sum(s2, c2)
     s3 += err
@@ -404,8 +307,7 @@ def near_one_row(row, whole, parts, work, lanes):
     hi, lo = two_sum(s1, s2)
     lo2 = lo + s3
     w_hi, w_lo = two_sum(hi, lo2)
-    # 2**-52 per cheap term (0.51 ULP; their UNDERFLOW is in the bound of their zero
-    # entries in the block), 2**-53 per rounding of an S3 and of lo2.
+    # 2**-52 per cheap term (0.51 ULP), 2**-53 per rounding of an S3 and of lo2.
     bound += total * CHEAP + (rounding + abs(lo2)) * U
     return w_hi, w_lo, bound
 
@@ -417,9 +319,9 @@ def logsumexp_near_one(x, which, out, bad):
     See the module docstring: ``log1p(T - 1)`` with ``T - 1`` to about 2**-122, certified
     by a bound per row (below 2**-58.5 of ``T - 1``), for rows with ``|T - 1| < 2**-15``.
     """
-    work, lanes = scratch()
+    lanes = np.empty(64)
     for j in range(which.shape[0]):
-        w_hi, w_lo, bound = near_one_row(x[which[j]], EXP_WHOLE, EXP_PART, work, lanes)
+        w_hi, w_lo, bound = near_one_row(x[which[j]], EXP_WHOLE, EXP_PART, EXP_GRID, lanes)
         ok = w_hi != 0.0 and abs(w_hi) < NEAR and bound <= CERTIFY * abs(w_hi)
         bad[j] = not ok
         if ok:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import softmax_lib as sl
-from softmax_lib import _cancel
+from softmax_lib import _cancel, _lanes
 from softmax_lib import stability as st
 
 TABLES = (_cancel.EXP_WHOLE, _cancel.EXP_PART)
@@ -80,6 +80,134 @@ def test_the_precise_exp_is_within_its_bound_and_2_to_the_minus_128(points):
     assert worst <= 2.0**-130
 
 
+@numba.njit
+def _lane_sums(row, grid, out, wide):
+    if wide:
+        _lanes.wide_lane_sums(row, 0, row.shape[0], -1, grid, out)
+    else:
+        _lanes.lane_sums(row, 0, row.shape[0], -1, grid, out)
+
+
+def lanes_of(row, wide=False):
+    """The vector pass on `row` (no maximum set apart): its 64 outputs."""
+    out = np.zeros(64)
+    _lane_sums(np.ascontiguousarray(row, dtype=np.float64), _lanes.EXP_GRID, out, wide)
+    return out
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        lambda rng: -rng.uniform(2.0**-9, 32, 600),
+        lambda rng: -np.arange(1, _lanes.GRID_MAX + 1, 37) / 256,  # on the grid: y == 0
+        lambda rng: -np.arange(1, 2048, 7) / 256 + rng.choice([-1, 1], 293) * 2.0**-9,
+        lambda rng: -np.arange(1, 2048, 5) / 256 + rng.uniform(-(2**-9), 2**-9, 410),
+        lambda rng: np.array(
+            [-(2.0**-9) * (1 + 2**-52), -(2.0**-8), -32.0, -32.0 - 2.0**-9, -32.0 - 2**-10]
+        ),
+    ],
+    ids=["random", "grid", "|y| = 2**-9", "around the grid", "ends of the table"],
+)
+def test_each_term_of_the_lanes_is_within_TERM(points):
+    # The a priori bound of softmax_lib._lanes: a term's parts within 2**-129 P1 of exp(x)
+    # (mpmath, the exact sum of the lane's S1, S2, S3 after that one term; a lone term
+    # in a lane is added without rounding but for S3's, counted in TERM by the proof).
+    # The worst error found stays below 2**-131: the proof's 2**-130.4 is not loose. The
+    # wide pass gives the same sums, bit for bit, on these entries.
+    worst = 0.0
+    for k, x in enumerate(points(np.random.default_rng(7))):
+        row = np.full(16, -np.inf)
+        row[k % 16] = x
+        out = lanes_of(row)
+        c = round(float(-256 * x))
+        assert out[48:].sum() == (0 if 1 <= c <= _lanes.GRID_MAX else 1), x
+        if not 1 <= c <= _lanes.GRID_MAX:
+            continue
+        assert np.array_equal(lanes_of(row, wide=True), out)
+        p1 = _lanes.EXP_GRID[c, 0]
+        with mpmath.workprec(400):
+            error = abs(exact_sum(out[:48]) - mpmath.exp(mpmath.mpf(float(x))))
+        assert error <= _lanes.TERM * p1, x
+        worst = max(worst, float(error / p1))
+    assert worst <= 2.0**-131
+
+
+def test_each_far_term_of_the_wide_pass_is_within_TERM():
+    # The wide pass's terms below -32 (c up to FAR_MAX: x >= -600), P the product of two
+    # table rows (2**-145): within TERM P1 of exp(x) too (mpmath, with bits enough for
+    # terms down to 2**-865). Entries below -600 are left to the scalar code.
+    rng = np.random.default_rng(10)
+    points = [
+        *-rng.uniform(32, 600, 300),
+        *-(np.arange(8193, _lanes.FAR_MAX + 1, 811) / 256 + rng.uniform(-(2**-9), 2**-9, 180)),
+        -32.0 - 2.0**-8,
+        -600.0,
+        -600.0 - 2.0**-8,
+    ]
+    worst = 0.0
+    for k, x in enumerate(points):
+        row = np.full(16, -np.inf)
+        row[k % 16] = x
+        out = lanes_of(row, wide=True)
+        c = round(float(-256 * x))
+        assert out[48:].sum() == (0 if c <= _lanes.FAR_MAX else 1), x
+        if c > _lanes.FAR_MAX:
+            continue
+        with mpmath.workprec(400):
+            p1 = float(out[:16].sum())
+            error = abs(exact_sum(out[:48]) - mpmath.exp(mpmath.mpf(float(x))))
+        assert error <= _lanes.TERM * p1, x
+        worst = max(worst, float(error / p1))
+    assert worst <= 2.0**-130
+
+
+def test_the_lanes_of_a_block_are_within_their_bound():
+    # A block of BLOCK terms (64 a lane: the CASCADE bound's n), flat (every term alike,
+    # the most additions of the same size) or spread: the lanes' sum within
+    # LANE_BOUND * sum |S1| of the exact sum of exp(x) (mpmath).
+    rng = np.random.default_rng(8)
+    for row, wide in (
+        (np.full(_lanes.BLOCK, -np.log(_lanes.BLOCK) - 2.0**-20), False),
+        (-rng.uniform(2.0**-9, 12, _lanes.BLOCK), False),
+        (sl.log_softmax(rng.normal(size=_lanes.BLOCK)) - 0.01, False),
+        (sl.log_softmax(30 * rng.normal(size=_lanes.BLOCK)) - 0.01, True),
+    ):
+        out = lanes_of(row, wide)
+        assert out[48:].sum() == 0
+        with mpmath.workprec(800):
+            exact = mpmath.fsum(mpmath.exp(mpmath.mpf(float(v))) for v in row)
+        error = abs(exact_sum(out[:48]) - exact)
+        assert error <= _lanes.LANE_BOUND * np.abs(out[:16]).sum()
+        assert _lanes.CASCADE <= 2.0**-131.5
+
+
+def test_the_grid_is_exp_to_159_bits():
+    with mpmath.workprec(300):
+        for c in range(0, _lanes.GRID_MAX + 1, 13):
+            exact = mpmath.exp(mpmath.mpf(-c) / 256)
+            assert abs(exact_sum(_lanes.EXP_GRID[c, :3]) - exact) <= 2.0**-159 * exact, c
+        for b in range(1, _lanes.FAR_ROWS):  # the wide pass's second factor
+            exact = mpmath.exp(-32 * b)
+            row = _lanes.EXP_GRID[_lanes.GRID_MAX + b, :3]
+            assert abs(exact_sum(row) - exact) <= 2.0**-159 * exact, b
+        for k, pair in enumerate(_lanes.K_PAIRS):
+            exact = 1 / mpmath.factorial(k + 3)
+            assert abs(exact_sum(pair) - exact) <= 2.0**-106 * exact, k
+    assert _lanes.K_TAIL == tuple(1 / math.factorial(k) for k in (11, 10, 9, 8))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_vector_maximum_is_the_first_maximum(dtype):
+    # The vector pass of _lanes.row_top and its lanes' fold: np.argmax (the first maximum) on
+    # rows of every length mod 16, with ties, -inf entries, and all -inf (index 0).
+    rng = np.random.default_rng(9)
+    for n in [*range(1, 40), 1000, 1023]:
+        row = rng.integers(-5, 0, n).astype(dtype)  # many ties
+        row[rng.random(n) < 0.3] = -np.inf
+        assert _cancel.first_maximum(row, np.empty(64)) == np.argmax(row), (n, row)
+        assert _cancel.first_maximum(np.full(n, -np.inf, dtype=dtype), np.empty(64)) == 0
+
+
 def log_probability_rows(rng, n, rows, spread, dtype):
     return sl.log_softmax((rng.normal(size=(rows, n)) * spread).astype(dtype))
 
@@ -108,7 +236,7 @@ def test_the_sum_of_each_row_is_within_its_bound():
         np.array([-1.0, -1.25, -800.0, -np.inf]),  # not near one; a term below -PRECISE
     ]
     for row in rows:
-        w_hi, w_lo, bound = _cancel.near_one_row(row, *TABLES, *_cancel.scratch())
+        w_hi, w_lo, bound = _cancel.near_one_row(row, *TABLES, _lanes.EXP_GRID, np.empty(64))
         with mpmath.workprec(800):
             exact = mpmath.fsum(mpmath.exp(mpmath.mpf(float(v))) for v in row) - 1
         assert abs(exact_sum([w_hi, w_lo]) - exact) <= bound
@@ -173,3 +301,14 @@ def test_rows_not_near_one_are_left_to_numpy():
     _, bad = kernel(np.array([[-1.0, -1.2], [-1e-300, -800.0]]))
     # T - 1 = -1e-300 (and 1e-348): below what the allowance for underflow lets it certify.
     assert bad.tolist() == [True, True]
+
+
+def test_issue32_a_positive_entry_is_never_certified():
+    # The kernel took any x >= -PRECISE through its tables, x = 0.01 to a negative row index
+    # (exp(-600) in place of exp(0.01)): [0.01, -1e-10] came back certified as -1e-10
+    # (exact: 0.698). The dispatcher sends no such row (its maximum is negative); the
+    # kernel now flags any entry above 2**-9, where T exceeds 1 + 2**-9; smaller ones
+    # (c == 0) are in the tables' range, and the row [1e-6] is near one.
+    out, bad = kernel(np.array([[0.01, -1e-10], [-1e-10, 0.01], [1e-6, -np.inf]]))
+    assert bad.tolist() == [True, True, False]
+    assert out[2] == 1e-6

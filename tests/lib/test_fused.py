@@ -76,14 +76,18 @@ def test_the_kernels_record_the_hash_of_their_helpers():
     # numba caches each kernel against _fused.py alone (time stamp and size), so an edit to
     # _simd.py or _passes.py alone would leave stale kernels in the cache: _fused.HELPERS
     # records their hash, and updating it there makes numba compile the kernels afresh.
-    # softmax_lib._cancel does the same for its kernel.
+    # softmax_lib._cancel does the same for its kernel (with _lanes.py, which it inlines).
     from softmax_lib import _cancel, _fused
 
-    digest = hashlib.sha256()
-    for name in ("_simd.py", "_passes.py"):
-        digest.update((Path(_fused.__file__).parent / name).read_bytes())
-    expected = digest.hexdigest()[:16]
+    def digest(names):
+        digest = hashlib.sha256()
+        for name in names:
+            digest.update((Path(_fused.__file__).parent / name).read_bytes())
+        return digest.hexdigest()[:16]
+
+    expected = digest(("_simd.py", "_passes.py"))
     assert expected == _fused.HELPERS, f"set HELPERS = {expected!r} in softmax_lib/_fused.py"
+    expected = digest(("_simd.py", "_passes.py", "_lanes.py"))  # _cancel also inlines _lanes
     assert expected == _cancel.HELPERS, f"set HELPERS = {expected!r} in softmax_lib/_cancel.py"
 
 

@@ -297,7 +297,35 @@ class CheckApplied(SphinxTransform):
                 )
 
 
-class TranslateToctrees(SphinxTransform):
+class PageTranslation(SphinxTransform):
+    """Base of the transforms that translate what Sphinx's Locale transform leaves on a page.
+
+    ``apply`` reads the page's catalogue once and calls :meth:`translate` (only when the build
+    translates, and only for pages, not for the messages Sphinx parses); :meth:`translation`
+    gives a message's usable translation and counts the message as seen by the page.
+    """
+
+    def apply(self, **kwargs: Any) -> None:
+        """Translate the page's part that the subclass handles (:meth:`translate`)."""
+        if not translating(self.app) or is_message(self.document):
+            return
+        path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
+        self.entries = read_catalogue(path) if path else {}
+        self.seen = translation_state(self.env)["seen"].setdefault(self.env.docname, set())
+        self.translate()
+
+    def translate(self) -> None:
+        """Translate the page's part (``self.entries``: its catalogue); subclasses define it."""
+        raise NotImplementedError
+
+    def translation(self, english: str) -> str | None:
+        """Return the translation of `english` if the catalogue has one, not fuzzy; else None."""
+        self.seen.add(english)
+        msgstr, fuzzy = self.entries.get(english, ("", False))
+        return msgstr if msgstr.strip() and not fuzzy else None
+
+
+class TranslateToctrees(PageTranslation):
     """Translate the captions of the table of contents' parts.
 
     sphinx-external-toc inserts the root page's toctrees (priority 100), after Sphinx's Locale
@@ -307,24 +335,17 @@ class TranslateToctrees(SphinxTransform):
 
     default_priority = 101  # after sphinx_external_toc's InsertToctrees (100)
 
-    def apply(self, **kwargs: Any) -> None:
+    def translate(self) -> None:
         """Translate each toctree caption the page's catalogue translates."""
         from sphinx import addnodes
 
-        if not translating(self.app) or is_message(self.document):
-            return
-        path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
-        entries = read_catalogue(path) if path else {}
-        seen = translation_state(self.env)["seen"].setdefault(self.env.docname, set())
         for node in self.document.findall(addnodes.toctree):
             for msg in node.extract_original_messages():
-                seen.add(msg)
-                msgstr, fuzzy = entries.get(msg, ("", False))
-                if msgstr.strip() and not fuzzy:
+                if (msgstr := self.translation(msg)) is not None:
                     node.apply_translated_message(msg, msgstr)
 
 
-class TranslateAltText(SphinxTransform):
+class TranslateAltText(PageTranslation):
     """Translate the alt text of the figures that code cells make.
 
     Sphinx's Locale transform does not extract or translate the alt text of an image that a
@@ -335,20 +356,12 @@ class TranslateAltText(SphinxTransform):
 
     default_priority = 21  # after Locale (20)
 
-    def apply(self, **kwargs: Any) -> None:
+    def translate(self) -> None:
         """Give each image whose alt text the catalogue translates its translation."""
-        if not translating(self.app) or is_message(self.document):
-            return
-        path = catalogue_path(self.env.srcdir, self.config, self.env.docname)
-        entries = read_catalogue(path) if path else {}
-        seen = translation_state(self.env)["seen"].setdefault(self.env.docname, set())
         for node in self.document.findall(nodes.image):
             alt = " ".join(str(node.get("alt", "")).split())
-            if alt in entries:
-                seen.add(alt)
-                msgstr, fuzzy = entries[alt]
-                if msgstr.strip() and not fuzzy:
-                    node["alt"] = msgstr
+            if alt and (msgstr := self.translation(alt)) is not None:
+                node["alt"] = msgstr
 
 
 def translation_state(env) -> dict:

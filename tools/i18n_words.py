@@ -34,7 +34,7 @@ from tools import i18n
 logger = logging.getLogger(__name__)
 
 
-class TranslateOutputs(SphinxTransform):
+class TranslateOutputs(i18n.PageTranslation):
     """Translate the interactive figures' HTML outputs (``tools/outputs.py``).
 
     Their alt text, bar names, axis label and slider caption are messages of the page's
@@ -44,14 +44,11 @@ class TranslateOutputs(SphinxTransform):
 
     default_priority = 21  # after Locale (20)
 
-    def apply(self, **kwargs: Any) -> None:
+    def translate(self) -> None:
         """Rewrite each interactive figure's HTML with the page's translations."""
         from tools import locales, outputs
 
-        if not i18n.translating(self.app) or i18n.is_message(self.document):
-            return
-        path = i18n.catalogue_path(self.env.srcdir, self.config, self.env.docname)
-        entries = i18n.read_catalogue(path) if path else {}
+        entries = self.entries
         source = Path(self.env.doc2path(self.env.docname))
         texts = {text for text, _ in locales.interactive_texts(source)} if source.exists() else {}
         translated = {t: entries[t][0] for t in texts if t in entries and not entries[t][1]}
@@ -68,8 +65,7 @@ class TranslateOutputs(SphinxTransform):
                     f"{i18n.short(english)!r} (make locales, then translate it)",
                     location=node, type="i18n", subtype="outputs",
                 )  # fmt: skip
-        seen = i18n.translation_state(self.env)["seen"].setdefault(self.env.docname, set())
-        seen.update(lookup.used)
+        self.seen.update(lookup.used)
 
 
 class PasteMarkdown(PasteMarkdownDirective):
@@ -151,28 +147,20 @@ PROMPTS = {
 EXTENSION_WORDS = {"zh_CN": {"Solution": "解答"}}  # sphinx-exercise 1.x: "Solution to" only
 
 
-class TranslateButtons(SphinxTransform):
+class TranslateButtons(i18n.PageTranslation):
     """Translate the text of sphinx-design's buttons (``tools.locales.button_texts``)."""
 
     default_priority = 21
 
-    def apply(self, **kwargs: Any) -> None:
+    def translate(self) -> None:
         """Give each button whose text the page's catalogue translates its translation."""
-        if not i18n.translating(self.app) or i18n.is_message(self.document):
-            return
-        path = i18n.catalogue_path(self.env.srcdir, self.config, self.env.docname)
-        entries = i18n.read_catalogue(path) if path else {}
-        seen = i18n.translation_state(self.env)["seen"].setdefault(self.env.docname, set())
         for node in self.document.findall(nodes.Element):
             if "sd-btn" not in node.get("classes", []):
                 continue
             texts = list(node.findall(nodes.Text))
             english = " ".join(node.astext().split())
-            if len(texts) == 1 and english in entries:
-                seen.add(english)
-                msgstr, fuzzy = entries[english]
-                if msgstr.strip() and not fuzzy:
-                    texts[0].parent.replace(texts[0], nodes.Text(msgstr))
+            if len(texts) == 1 and (msgstr := self.translation(english)) is not None:
+                texts[0].parent.replace(texts[0], nodes.Text(msgstr))
 
 
 class TranslateSolutionTitles(SphinxTransform):

@@ -43,7 +43,7 @@ FIGURE_UI = {
         "JupyterLab.": "交互式图表：请在本书网站上拖动它的滑块，或在 JupyterLab 中运行这个单元格。",
         "Slider: {caption}": "滑块：{caption}",
         "{caption}: arrow keys move the slider": "{caption}：用方向键移动滑块",
-        "step": "步",
+        "step": "步数",
     }
 }
 

@@ -22,7 +22,7 @@ error bound of its own, and ``r = log1p(w)``:
    triples (2**-159 relative, :mod:`decimal`) multiplied with exact products (FMA) to
    about 2**-145, and ``exp(y) = 1 + E``, ``E = y + y**2 / 2 + y**3 Q(y)`` (``Q`` the
    series ``sum_k y**k / (k + 3)!`` to ``k = 8``, its first five coefficients as pairs, in
-   double-double); lower entries (terms below 2**-865) the kernels' double ``exp``
+   double-double); lower entries (terms below 2**-866) the kernels' double ``exp``
    (:func:`softmax_lib._simd.exp_term`, 0.51 ULP), counted in the bound. An entry above
    2**-9 (T > 1 + 2**-9: not near one, and out of the tables' range) makes ``w`` NaN.
 3. The sums that make ``w``: ``S1`` (starting at -1, so that ``S1 + S2 + S3`` is ``w``),
@@ -71,8 +71,8 @@ from softmax_lib._lanes import (
 )
 from softmax_lib._simd import exp_term, fma, two_sum
 
-HELPERS = "c1af67c2b4ecb349"  # sha256 of _simd.py, _passes.py and _lanes.py: see above
-PRECISE = 600  # entries from -PRECISE on get the precise exp (terms above 2**-865)
+HELPERS = "6e9e59688243285e"  # sha256 of _simd.py, _passes.py and _lanes.py: see above
+PRECISE = 600  # entries from -PRECISE on get the precise exp (terms above 2**-866)
 SHIFTER = 6755399441055744.0  # 1.5 * 2**52: q + SHIFTER - SHIFTER rounds q to an integer
 CERTIFY = 2.0**-58.5  # a row is certified when its bound is below CERTIFY |w|
 NEAR = 2.0**-15  # rows with |w| >= NEAR are left to NumPy

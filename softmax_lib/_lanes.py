@@ -1,9 +1,9 @@
 r"""The bulk of :mod:`softmax_lib._cancel`'s sum ``T = sum(exp(x))``: one vector pass, in LLVM IR.
 
-Every entry with ``c = round(-256 x)`` in ``[1, GRID_MAX]`` (``-32.002 < x < -2**-9``) is
+Every entry with ``c = round(-256 x)`` in ``[1, GRID_MAX]`` (``-32.001953125 <= x < -2**-9``) is
 reduced, looked up, expanded and added here, 8 entries per instruction, and in rows with
 an entry below -32 (:func:`wide_lane_sums`) every entry with ``c`` up to FAR_MAX
-(``x >= -600``); the others (the row's maximum, ``c == 0``, NaN, ``+inf``, the lowest)
+(``x >= -600.001953125``); the others (the row's maximum, ``c == 0``, NaN, ``+inf``, the lowest)
 are counted and left to the scalar code of :mod:`softmax_lib._cancel`; -inf is skipped.
 
 1. ``x = -c / 256 + y``, exactly, ``|y| <= 2**-9``. As ``|x| >= 2**-9``, ``y`` is a multiple
@@ -12,7 +12,7 @@ are counted and left to the scalar code of :mod:`softmax_lib._cancel`; -inf is s
    within 2**-159 of P (:mod:`decimal`); ``|P2| <= 2**-53 P1``, ``|P3| <= 2**-106 P1``.
    In the wide pass, the product of rows ``c & 8191`` and (after GRID_MAX) ``exp(-32 b)``,
    ``b = c >> 13``, exact pairs where it matters (:func:`_product`): within 2**-145 of P,
-   ``|P2| <= 3.03 u P1``, ``|P3| <= 8.08 u**2 P1`` (u = 2**-53); the same triple, bit for
+   ``|P2| <= 3.03 u P1``, ``|P3| <= 10.01 u**2 P1`` (u = 2**-53); the same triple, bit for
    bit, where ``b == 0``.
 3. ``exp(y) = 1 + y + h + sl / 2 + y**3 K(y)``: ``h + sl / 2 = y**2 / 2`` exactly (FMA),
    ``K = sum_k y**k / (k + 3)!`` to ``k = 8`` (the rest is below 2**-109.8), the terms
@@ -21,20 +21,23 @@ are counted and left to the scalar code of :mod:`softmax_lib._cancel`; -inf is s
    ``cube * kh`` exactly as ``G1 + G1e`` (FMA) plus the rounded rest, and
    ``G + g = G1 + sl / 2`` (Fast2Sum: ``|sl| <= 2**-53 y**2`` is below ``|G1|``, or 0
    where ``|y| < 2**-34.5``, y**2 then being exact), ``G2 = g + G1e + rest``:
-   ``E = y + h + G + G2`` within 2**-131.2 of ``exp(y) - 1``.
+   ``E = y + h + G + G2`` within 2**-131.2 of ``exp(y) - 1`` (a budget whose smallest
+   items, such as the left-out ``cube_e kl`` below 2**-134.6, are not all listed here;
+   mpmath measures 2**-133.6 at worst).
 4. The term ``P (1 + E)`` as parts, with ``yh + yh_e = y + h`` (Fast2Sum, exact,
    ``|yh_e| <= 2**-62``) and the products exact where they matter (FMA): level 1 ``P1``,
    ``P1 yh``, ``P1 G``; level 2 ``P2``, the error of ``P1 yh``, ``P1 yh_e``, ``P2 yh``,
    and ``small = P1 G2 + P2 G + P2 yh_e + P3 yh`` plus the error of ``P1 G`` (below
-   2**-83 P1), rounded; level 3 ``P3`` plus the errors of ``P1 yh_e`` and ``P2 yh``.
-   Left out or rounded: below 2**-131.5 of P1 (2**-130.5 with the wide pass's larger P2
-   and P3: ``P2 G2`` and ``P3 G`` are left out).
+   2**-82.58 P1, as ``|G| <= 2**-29.58``; ``|G2| <= 2**-80.1``), rounded; level 3 ``P3``
+   plus the errors of ``P1 yh_e`` and ``P2 yh``. Left out or rounded: below 2**-131.2 of
+   P1 (2**-130.2 with the wide pass's larger P2 and P3: ``P2 G2`` and ``P3 G`` are left
+   out).
 
 **The term's bound**, proved above: the parts of a term add up to ``exp(x)`` within
-``TERM = 2**-129`` times ``P1`` (the errors above add up to 2**-130.4, 2**-129.8 in the
+``TERM = 2**-129`` times ``P1`` (the errors above add up to 2**-130.2, 2**-129.6 in the
 wide pass; rounded up). ``tests/lib/test_cancel.py`` checks it against mpmath, term by
 term, at random, on the grid, at ``|y| = 2**-9``, at both ends of the table and below -32
-(the worst error found: 2**-133.1 P1).
+(the worst errors found: 2**-133.1 P1, 2**-132.0 P1 in the wide pass).
 
 5. The parts go into 16 lanes (two chains of 8, side by side), each a sum ``S1 + S2 + S3``:
    level 1 into ``S1`` (TwoSum for ``P1``; then Fast2Sum, as ``S1 >= P1`` exceeds the
@@ -42,11 +45,12 @@ term, at random, on the grid, at ``|y| = 2**-9``, at both ends of the table and 
    their errors and level 3 into ``S3``, plainly. Only ``S3``'s additions round. With
    ``n`` terms a lane (at most BLOCK / 16) and ``Pi`` the sum of their ``P1``:
    ``|S1| <= 1.01 Pi``; ``S2``'s addends, 3 errors of ``S1`` (``<= u |S1|``) and level 2
-   (``<= 3.03 u P1``) a term, keep ``|S2| <= M2 = (4.04 n + 3.03) u Pi``; ``S3``'s, 8
-   errors of ``S2`` and a level 3 (``<= 8.08 u**2 P1``) a term, keep
-   ``|S3| <= M3 = 11 n u M2 + 8.08 u**2 Pi``; its ``9 n`` roundings are at most
-   ``12 n u M3``: ``CASCADE Pi``, 2**-131.9 Pi for n = 64 (the counts 4, 11 and 12, of an
-   earlier version with more parts, only make the bound larger).
+   (``<= 3.04 u P1``) a term, keep ``|S2| <= M2 = (3.03 n + 3.04) u Pi``; ``S3``'s, 8
+   errors of ``S2`` and a level 3 (``<= 10.01 u**2 P1``) a term, keep
+   ``|S3| <= M3 = 8 n u M2 + 10.01 u**2 Pi``; its ``9 n`` roundings are at most
+   ``9 n u M3`` (2**-133.2 Pi for n = 64). The constants below count 4, 11 and 12 where
+   these counts are 3, 8 and 9 (an earlier version had more parts): they over-count, so
+   ``CASCADE``, 2**-131.9 Pi for n = 64, is larger than needed, never smaller.
 
 So a lane's ``S1 + S2 + S3`` is within ``(TERM + CASCADE) Pi`` of the exact sum of its
 terms, and ``Pi <= 1.01 S1`` (``S1`` exceeds ``Pi (1 - 2**-8.9)``): the caller adds
@@ -65,15 +69,15 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 GRID_MAX = 8192  # table rows c = 0 .. GRID_MAX: exp(-c / 256) down to exp(-32)
-FAR_MAX = 153600  # the wide pass takes c up to 256 * 600 (x >= -600, terms above 2**-865)
+FAR_MAX = 153600  # the wide pass takes c up to 256 * 600 (x >= -600.002, terms above 2**-866)
 FAR_ROWS = (FAR_MAX >> 13) + 1  # exp(-32 b), b = 1 .. 18, in the rows after GRID_MAX
 SHIFTER = 6755399441055744.0  # 1.5 * 2**52: q + SHIFTER - SHIFTER rounds q to an integer
 BLOCK = 1024  # entries a call: n <= 64 terms a lane in the bound
 U = 2.0**-53
 TERM = 2.0**-129
 _N = BLOCK // 16
-_M2 = (4.04 * _N + 3.03) * U
-_M3 = 11 * _N * U * _M2 + 8.08 * U * U
+_M2 = (4.04 * _N + 3.04) * U  # over-counts: see the cascade above
+_M3 = 11 * _N * U * _M2 + 10.01 * U * U
 CASCADE = 12 * _N * U * _M3
 LANE_BOUND = (TERM + CASCADE) * 1.01
 
@@ -186,8 +190,9 @@ def _term(v, y, p1, p2, p3):
         prod = v.mul(level, factor)
         parts2.append(prod)
         parts3.append(v.fma(level, factor, v.neg(prod)))
-    # small = P1 G2 + P2 G + P2 yh_e + P3 yh + the error of P1 g (below 2**-83 P1, so
-    # rounded here: within 2**-132.5 P1 in all), in level 2 for the two parts it replaces.
+    # small = P1 G2 + P2 G + P2 yh_e + P3 yh + the error of P1 g (below 2**-82.58 P1;
+    # |G2| <= 2**-80.1, so its four roundings stay within 2**-131.8 P1), in level 2 for the
+    # part it replaces.
     small = v.fma(p3, yh, parts2.pop(2))
     small = v.fma(p1, g2, v.fma(p2, g, v.fma(p2, yh_e, small)))
     parts2.append(small)
@@ -319,8 +324,9 @@ def _product(v, a, b):
     """Return the triple ``a b`` (both triples) within 2**-145 of it, as in _cancel's `term`.
 
     The products ``a1 b1``, ``a1 b2``, ``a2 b1`` are exact pairs (FMA), the rest rounded:
-    ``|P2| <= 3.03 u P1``, ``|P3| <= 8.08 u**2 P1``. Where ``b = (1, 0, 0)`` it is ``a``,
-    exactly.
+    ``|P2| <= 3.03 u P1``, ``|P3| <= 10.01 u**2 P1`` (a priori; over the tables' row pairs
+    4.46 u**2). 2**-145 is loose: the a priori error is a few 2**-159. Where
+    ``b = (1, 0, 0)`` it is ``a``, exactly.
     """
     (a1, a2, a3), (b1, b2, b3) = a, b
     p1 = v.mul(a1, b1)

@@ -111,8 +111,8 @@ def lanes_of(row, wide=False):
 def test_each_term_of_the_lanes_is_within_TERM(points):
     # The a priori bound of softmax_lib._lanes: a term's parts within 2**-129 P1 of exp(x)
     # (mpmath, the exact sum of the lane's S1, S2, S3 after that one term; a lone term
-    # in a lane is added without rounding but for S3's, counted in TERM by the proof).
-    # The worst error found stays below 2**-131: the proof's 2**-130.4 is not loose. The
+    # in a lane is added without rounding but for S3's, counted in CASCADE by the proof).
+    # The worst error found stays below 2**-131: the proof's 2**-130.2 is not loose. The
     # wide pass gives the same sums, bit for bit, on these entries.
     worst = 0.0
     for k, x in enumerate(points(np.random.default_rng(7))):

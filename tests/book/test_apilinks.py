@@ -393,6 +393,33 @@ def test_the_student_edition_copies_every_local_extension():
         assert module.replace(".", "/") + ".py" in course.BOOK_FILES, module
 
 
+def test_the_student_edition_copies_every_module_the_extensions_import():
+    # Regression: tools/i18n.py imports tools/i18n_words.py (which imports tools/outputs.py
+    # and tools/glued.py) in its setup; the student build failed to start without them.
+    import ast
+
+    import yaml
+
+    from tools import course
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    todo = [m.split(".")[1] for m in config["sphinx"]["local_extensions"]]
+    found: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        for node in ast.walk(ast.parse((ROOT / "tools" / f"{name}.py").read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "tools":
+                todo += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tools."):
+                todo.append(node.module.split(".")[1])
+    assert {"i18n", "i18n_words", "outputs", "glued"} <= found
+    missing = sorted(f"tools/{m}.py" for m in found if f"tools/{m}.py" not in course.BOOK_FILES)
+    assert missing == [], f"add to tools/course.py BOOK_FILES: {missing}"
+
+
 def test_a_bare_name_two_modules_export_is_not_matched(tmp_path, monkeypatch):
     package = tmp_path / "fakelib"
     package.mkdir()

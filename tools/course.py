@@ -477,9 +477,12 @@ def find_leaks(chapters: Path, artefacts: list[Path], *, graded_only: bool = Fal
         for first, last, _ in _blocks(text):
             stub = graded_stub(lines[first : last + 1])
             visible += " " + _normalise(stub or "")
-    # The library is public in both editions: its docstrings may share lines with solutions.
+    # The library and the build's tools are public in both editions: their code may share
+    # lines with solutions (tools/glued.py and a chapter-4 solution both have `found = None`).
     visible += " " + " ".join(
-        _normalise(p.read_text()) for p in (ROOT / "softmax_lib").rglob("*.py")
+        _normalise(p.read_text())
+        for folder in ("softmax_lib", "tools")
+        for p in (ROOT / folder).rglob("*.py")
     )
     fragments = {}
     for name, text in texts.items():

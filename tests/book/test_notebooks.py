@@ -597,6 +597,19 @@ def test_outputs_are_free_of_repr_noise():
     assert not found, found
 
 
+@pytest.mark.built
+def test_setup_cells_show_no_output():
+    # Regression: chapter 10's setup cell ended with `sl.kernels.warm()`, which showed the
+    # seconds it took as a raw float (once 0.5190149000000019, failing the repr-noise test).
+    _built()
+    shown = []
+    for chapter in sorted((BUILT / "teacher" / "chapters").glob("[0-9][0-9]-*.ipynb")):
+        for cell in json.loads(chapter.read_text())["cells"]:
+            if cell["cell_type"] == "code" and "page_style()" in "".join(cell["source"]):
+                shown += [chapter.stem] if cell.get("outputs") else []
+    assert shown == [], f"setup cells with an output: {shown}"
+
+
 def test_edition_passages():
     text = (
         "Both.\n<!-- edition: teacher -->\nTeacher.\n<!-- edition: end -->\n"

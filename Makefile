@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 
-.PHONY: pdf pdf-deps help book test unit test-built lint lock clean teacher student assignments browser-deps binder-check lab cache-guard locales
+.PHONY: pdf pdf-deps help book test unit test-built lint lock clean teacher student assignments browser-deps binder-check binder-env lab cache-guard locales
 
 # $(call apt-install,WHAT,PACKAGES,APT OPTIONS,OTHERWISE): install Debian packages when we can
 # (root with apt-get), else run the shell command OTHERWISE.
@@ -34,6 +34,7 @@ help:
 	@echo "make pdf    the whole book as one PDF: _build/latex/book.pdf (XeLaTeX)"
 	@echo "make lab    JupyterLab on this checkout; the .md chapters open as notebooks"
 	@echo "make binder-check  install binder/ into a clean venv, as Binder does, and run a chapter"
+	@echo "make binder-env    only that installation, into _build/binder (binder-check reuses it)"
 	@echo "make clean  remove _build and .venv"
 
 # Recreate the environment from scratch when any requirement changes, so that a
@@ -107,8 +108,9 @@ test: unit test-built
 unit: $(STAMP) lint
 	$(BIN)/python -m pytest -m "not browser and not binder and not built and not pdf"
 
-test-built: $(STAMP) browser-deps
-	$(MAKE) --no-print-directory book
+# (.ci/run, which has just built the book, runs `make -o book test-built`: no second look at
+# the build, whose no-op check of both editions takes half a minute.)
+test-built: $(STAMP) browser-deps book
 	@echo "$(ONE_CORE) $(BIN)/python -m pytest $(SIDE_BY_SIDE) (beside the next command; log in _build/grading.log)"
 	@$(ONE_CORE) $(BIN)/python -m pytest $(SIDE_BY_SIDE) > _build/grading.log 2>&1 & side=$$!; status=0; \
 	  echo '$(BIN)/python -m pytest -m "(browser or built) and not binder and not pdf" tests softmax_lib --ignore=$(SIDE_BY_SIDE) --ignore=$(AFTER)'; \
@@ -161,6 +163,11 @@ lab: book
 # postBuild, then one chapter executed there (a few minutes: it installs the whole stack).
 binder-check: $(STAMP)
 	$(BIN)/python -m pytest -m binder tests/book/test_binder.py
+
+# The installation alone, into _build/binder (it needs the sources, not the book): .ci/run
+# makes it first, beside .venv, and make binder-check uses it while the sources match it.
+binder-env:
+	$(PYTHON) -m tools.binder install _build/binder
 
 lint: $(STAMP)
 	$(BIN)/ruff check softmax_lib tests bench tools

@@ -42,7 +42,13 @@ def write_branch(out: Path, built: Path | None = None, commit: str = "") -> None
         raise FileNotFoundError(f"no rendered notebooks in {built}: run make book first")
     if out.exists():
         shutil.rmtree(out)
-    shutil.copytree(built, out)
+    write_environment(out, commit)
+    add_notebooks(out, built)
+
+
+def write_environment(out: Path, commit: str = "") -> None:
+    """Write the branch without its notebooks: what Binder installs from (files, library)."""
+    out = Path(out)
     for name in BRANCH_FILES:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, out / name)
@@ -50,6 +56,14 @@ def write_branch(out: Path, built: Path | None = None, commit: str = "") -> None
         ROOT / "softmax_lib", out / "softmax_lib", ignore=shutil.ignore_patterns("__pycache__")
     )
     (out / "README.md").write_text(BRANCH_README.format(commit=commit or "a local build"))
+
+
+def add_notebooks(out: Path, built: Path | None = None) -> None:
+    """Put the rendered notebooks (``chapters/``, ``intro.ipynb``) into the branch in `out`."""
+    built = Path(built) if built else ROOT / "_build" / "notebooks" / "public"
+    if not list(built.glob("chapters/*.ipynb")):
+        raise FileNotFoundError(f"no rendered notebooks in {built}: run make book first")
+    shutil.copytree(built, out, dirs_exist_ok=True)
 
 
 if __name__ == "__main__":

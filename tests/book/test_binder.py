@@ -7,13 +7,15 @@ repository root,
 
     pip install --no-cache-dir -r binder/requirements.txt
 
-then ``binder/postBuild``. The test below does the same in a clean virtual environment built
-from a copy of the repository (so nothing from the development ``.venv`` can leak in), then
-imports what every chapter imports and executes the frameworks chapter from there, with the
-kernel that environment provides.
+then ``binder/postBuild``. The test below does the same (``tools/binder.py``) in a clean
+virtual environment built from a copy of the repository (so nothing from the development
+``.venv`` can leak in), then imports what every chapter imports and executes the frameworks
+chapter from there, with the kernel that environment provides.
 
 It installs the whole pinned stack (about 3 GB) and takes a few minutes, so it is marked
 ``binder`` and run by ``make binder-check`` (part of ``.ci/run``), not by the quick suite.
+The installation needs only the sources: CI makes it first (``make binder-env``, beside the
+book's own environment), and the test uses it when it was made from the sources as they are.
 """
 
 import json
@@ -30,15 +32,14 @@ import numpy as np
 import pytest
 from helpers import unavailable
 
+from tools import binder as binder_env
+from tools import publish
+
 ROOT = Path(__file__).resolve().parents[2]
 BINDER = ROOT / "binder"
 SHOTS = ROOT / "_build" / "screenshots"
+PREBUILT = ROOT / "_build" / "binder"  # make binder-env
 CHAPTER = "06-frameworks.md"  # imports NumPy, SciPy, SymPy, PyTorch, TensorFlow, JAX, optax
-
-# What a copy of the repository needs for Binder: everything tracked except build output.
-IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "_build", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache"
-)
 
 
 def imported_modules():
@@ -105,36 +106,21 @@ def binder(tmp_path_factory):
 
     Binder launches the rendered notebooks from the notebooks branch (tools/launch.py), which
     ``python tools/publish.py branch`` assembles from the build: that tree is what is
-    installed here, with repo2docker's own command, so the test covers what Binder builds.
+    installed here, with repo2docker's own command (``tools/binder.py``), so the test covers
+    what Binder builds. The installation ``make binder-env`` made ahead of the build (CI
+    starts it first) is used when it was made from the sources as they are now.
     """
-    from tools import publish
-
-    if not list((ROOT / "_build" / "notebooks" / "teacher" / "chapters").glob("*.ipynb")):
+    built = ROOT / "_build" / "notebooks" / "public"
+    if not list(built.glob("chapters/*.ipynb")):
         unavailable("no rendered notebooks in _build/notebooks (run make book)")
-    tmp_path = tmp_path_factory.mktemp("binder")
-    repo = tmp_path / "repo"
-    publish.write_branch(repo)
-    venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", str(venv)])
-    bin_dir = venv / "bin"
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "HOME": str(tmp_path / "home"),
-        "VIRTUAL_ENV": str(venv),
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        # Offline machines (CI) have no route to download.pytorch.org: fail each lookup at
-        # once instead of retrying it five times. On Binder the index answers.
-        "PIP_RETRIES": "0",
-        "PIP_TIMEOUT": "10",
-    }
-    env.pop("PYTHONPATH", None)
-    (tmp_path / "home").mkdir()
-
-    # repo2docker's assemble step, verbatim, from the repository root.
-    run(["pip", "install", "--no-cache-dir", "-r", "binder/requirements.txt"], cwd=repo, env=env)
-    run([str(repo / "binder" / "postBuild")], cwd=repo, env=env)
-    return {"repo": repo, "bin": bin_dir, "env": env, "home": tmp_path / "home"}
+    base = PREBUILT
+    if not binder_env.installed(base):
+        base = tmp_path_factory.mktemp("binder")
+        binder_env.install(base)
+    repo = base / "repo"
+    publish.add_notebooks(repo, built)
+    env = binder_env.environment(base)
+    return {"repo": repo, "bin": base / "venv" / "bin", "env": env, "home": base / "home"}
 
 
 @pytest.mark.binder

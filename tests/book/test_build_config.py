@@ -210,3 +210,15 @@ def test_rendered_notebook_keeps_outputs_when_the_page_came_from_the_cache(tmp_p
     )
     assert pages.with_cached_outputs(other, cache) == other
     assert pages.with_cached_outputs(as_written, tmp_path / "none") == as_written
+
+
+def test_binder_env_from_a_relative_directory_uses_its_own_pip(tmp_path, monkeypatch):
+    # make binder-env passes _build/binder: with that PATH entry relative, the install's
+    # `pip`, run from the branch's root, was the interpreter's own and installed there.
+    from tools import binder
+
+    monkeypatch.chdir(tmp_path)
+    env = binder.environment(Path("relative"))
+    first = Path(env["PATH"].split(os.pathsep)[0])
+    assert first == tmp_path / "relative" / "venv" / "bin"
+    assert Path(env["VIRTUAL_ENV"]).is_absolute() and Path(env["HOME"]).is_absolute()

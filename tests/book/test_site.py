@@ -83,9 +83,25 @@ def visit(browser, server):
         v.close()
 
 
+@pytest.fixture(scope="module")
+def loaded(browser, server):
+    """Each page loaded once at 1200 px, for the tests that only read it (a chapter takes
+    seconds to load and typeset): a function from the page's path to its `Visit`."""
+    pages = {}
+
+    def get(path):
+        if path not in pages:
+            pages[path] = Visit(browser, f"{server}/{path}")
+        return pages[path]
+
+    yield get
+    for v in pages.values():
+        v.close()
+
+
 @pytest.mark.parametrize("page", toc_pages())
-def test_every_page_loads_cleanly_offline_with_math_and_alt_text(visit, server, page):
-    v = visit(f"{page}.html")
+def test_every_page_loads_cleanly_offline_with_math_and_alt_text(loaded, server, page):
+    v = loaded(f"{page}.html")
     # The responses are part of the message: a console error alone does not name its URL.
     assert (v.console_errors, v.bad_status) == ([], []), (v.console_errors, v.bad_status)
     assert v.failed == []
@@ -185,44 +201,44 @@ def chapter_pages():
     return [p for p in toc_pages() if re.match(r"chapters/\d\d-", p)]
 
 
-def test_every_chapter_has_binder_colab_thebe_and_downloads(visit, server):
+@pytest.mark.parametrize("page", chapter_pages())
+def test_every_chapter_has_binder_colab_thebe_and_downloads(loaded, page):
     launch = _launch_module()
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     repo_url, _ = launch.repository_url(config["repository"]["url"], cwd=ROOT)
     owner, name = launch.owner_and_name(repo_url)
     branch = config["repository"]["branch"]
-    for page in chapter_pages():
-        v = visit(f"{page}.html")
-        links = v.page.locator(".dropdown-launch-buttons a").evaluate_all(
+    v = loaded(f"{page}.html")
+    links = v.page.locator(".dropdown-launch-buttons a").evaluate_all(
+        "as => as.map(a => [a.innerText.trim(), a.href])"
+    )
+    links = dict(links)
+    # Binder opens the rendered notebook on the notebooks branch, which carries binder/.
+    assert links["Binder"] == launch.binder_url(repo_url, page)
+    assert links["Binder"] == (
+        f"https://mybinder.org/v2/gh/{owner}/{name}/{launch.NOTEBOOKS_BRANCH}"
+        f"?urlpath=lab/tree/{page}.ipynb"
+    )
+    assert links["Colab"] == launch.colab_url(repo_url, page)
+    assert links["Colab"].endswith(f"/blob/{launch.NOTEBOOKS_BRANCH}/{page}.ipynb")
+    # Thebe: the button is there, configured for this repository, and the page's
+    # setup cell (its imports) is tagged to run first when the kernel starts.
+    assert v.page.locator("button:has-text('Live Code')").count() == 1
+    thebe = v.page.locator("script[type='text/x-thebe-config']").inner_text()
+    assert f'repo: "{owner}/{name}"' in thebe and f'ref: "{branch}"' in thebe
+    first_cell = v.page.locator("article div.cell").first
+    assert "tag_thebe-init" in first_cell.get_attribute("class")
+    assert "import" in first_cell.inner_text()
+    # Downloads: the source and the generated notebook, both served.
+    downloads = dict(
+        v.page.locator(".dropdown-download-buttons a").evaluate_all(
             "as => as.map(a => [a.innerText.trim(), a.href])"
         )
-        links = dict(links)
-        # Binder opens the rendered notebook on the notebooks branch, which carries binder/.
-        assert links["Binder"] == launch.binder_url(repo_url, page)
-        assert links["Binder"] == (
-            f"https://mybinder.org/v2/gh/{owner}/{name}/{launch.NOTEBOOKS_BRANCH}"
-            f"?urlpath=lab/tree/{page}.ipynb"
-        )
-        assert links["Colab"] == launch.colab_url(repo_url, page)
-        assert links["Colab"].endswith(f"/blob/{launch.NOTEBOOKS_BRANCH}/{page}.ipynb")
-        # Thebe: the button is there, configured for this repository, and the page's
-        # setup cell (its imports) is tagged to run first when the kernel starts.
-        assert v.page.locator("button:has-text('Live Code')").count() == 1
-        thebe = v.page.locator("script[type='text/x-thebe-config']").inner_text()
-        assert f'repo: "{owner}/{name}"' in thebe and f'ref: "{branch}"' in thebe
-        first_cell = v.page.locator("article div.cell").first
-        assert "tag_thebe-init" in first_cell.get_attribute("class")
-        assert "import" in first_cell.inner_text()
-        # Downloads: the source and the generated notebook, both served.
-        downloads = dict(
-            v.page.locator(".dropdown-download-buttons a").evaluate_all(
-                "as => as.map(a => [a.innerText.trim(), a.href])"
-            )
-        )
-        assert downloads[".md"].endswith(f"_sources/{page}.md")
-        assert downloads[".ipynb"].endswith(f"_sources/{page}.ipynb")
-        for url in (downloads[".md"], downloads[".ipynb"]):
-            assert v.context.request.get(url).status == 200
+    )
+    assert downloads[".md"].endswith(f"_sources/{page}.md")
+    assert downloads[".ipynb"].endswith(f"_sources/{page}.ipynb")
+    for url in (downloads[".md"], downloads[".ipynb"]):
+        assert v.context.request.get(url).status == 200
 
 
 def _generated(page):

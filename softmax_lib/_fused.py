@@ -58,7 +58,9 @@ from softmax_lib._passes import (
     exp_terms_single,
     fold,
     log_sum,
+    row_bounds,
     row_max,
+    row_range,
     row_sum,
     scale,
     scale_again,
@@ -69,6 +71,7 @@ from softmax_lib._passes import (
 )
 from softmax_lib._simd import (
     LANES,
+    SUBNORMAL,  # noqa: F401 (the segments' test of a row's lowest entry reads it here)
     exp_single,
     exp_term,
     fma,
@@ -79,7 +82,7 @@ from softmax_lib._simd import (
 )
 
 KEEP_SINGLE = 4096  # float32 softmax keeps a row's terms (float64 scratch) up to this length
-HELPERS = "c6f1536ce2fb23a7"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
+HELPERS = "fdaa3e294008c7e0"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
 
 
 @compile_kernel()
@@ -114,22 +117,22 @@ def softmax_rows(x, out, terms, bad):
                         residual = fma(-q, lo, fma(-q, hi, t[c * WIDTH + j]))
                         out[r, c] = fma(residual, inverse, q)
         return flagged
-    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m = row_max(x[r], lanes)
+        m, subnormal = row_bounds(x[r], lanes)
         if not np.isfinite(m):
             bad[r] = True
             flagged += 1
             continue
         if is_single(x):
             t = terms[0]
-            hi, lo = row_sum(x[r], m, t, acc, False)
+            hi, lo = row_sum(x[r], m, t, acc, False, subnormal)
             if t.shape[0] >= n:
                 scale(t[:n], out[r], 1.0 / (hi + lo))
             else:
                 scale_again(x[r], m, out[r], 1.0 / (hi + lo))
         else:
-            hi, lo = row_sum(x[r], m, out[r], acc, True)
+            hi, lo = row_sum(x[r], m, out[r], acc, True, subnormal)
             divide(out[r], hi, lo)
         bad[r] = not np.isfinite(hi)
         flagged += bad[r]
@@ -188,7 +191,7 @@ def softmax_rows_online(x, out, bad):
                 exp_terms_single(src, m, dst)
                 add_rest(dst, vector_sum_plain(dst, 0, dst.shape[0], acc), acc, False)
             else:
-                exp_terms(src, m, dst)
+                exp_terms(src, m, dst, True)
                 add_rest(dst, vector_sum(dst, 0, dst.shape[0], acc), acc, True)
         hi, lo = fold(acc, 0, 1, not is_single(x))
         bad[r] = not (ok and np.isfinite(m) and np.isfinite(hi))
@@ -199,7 +202,7 @@ def softmax_rows_online(x, out, bad):
         else:
             for start in range(0, n, BLOCK):
                 part = out[r, start : min(start + BLOCK, n)]
-                exp_terms(row[start : start + part.shape[0]], m, part)
+                exp_terms(row[start : start + part.shape[0]], m, part, True)
                 divide(part, hi, lo)
 
 
@@ -221,12 +224,12 @@ def log_softmax_rows(x, out, bad):
         return flagged
     block = np.empty(min(BLOCK, n))
     acc = np.empty(2 * LANES)
-    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m = row_max(x[r], lanes)
+        m, subnormal = row_bounds(x[r], lanes)
         ok = np.isfinite(m)
         if ok:
-            hi, lo = row_sum(x[r], m, block, acc, True)
+            hi, lo = row_sum(x[r], m, block, acc, True, subnormal)
             ok = np.isfinite(hi)
             if ok:
                 subtract(x[r], m, log_sum(hi, lo), out[r])
@@ -271,13 +274,13 @@ def logsumexp_rows(x, out):
         return marked
     block = np.empty(min(BLOCK, n))
     acc = np.empty(2 * LANES)
-    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m = row_max(x[r], lanes)
+        m, subnormal = row_bounds(x[r], lanes)
         log_s = 0.0
         ok = np.isfinite(m)
         if ok:
-            hi, lo = row_sum(x[r], m, block, acc, True)
+            hi, lo = row_sum(x[r], m, block, acc, True, subnormal)
             ok = np.isfinite(hi)
             log_s = log_sum(hi, lo)
         marked += store_log_sum_exp(out, r, m, log_s, ok)
@@ -307,13 +310,13 @@ def cross_entropy_rows(x, target, out):
         return left
     block = np.empty(min(BLOCK, n))
     acc = np.empty(2 * LANES)
-    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m = row_max(x[r], lanes)
+        m, subnormal = row_bounds(x[r], lanes)
         ok = np.isfinite(m)
         log_s = 0.0
         if ok:
-            hi, lo = row_sum(x[r], m, block, acc, True)
+            hi, lo = row_sum(x[r], m, block, acc, True, subnormal)
             ok = np.isfinite(hi)
             log_s = log_sum(hi, lo)
         d, e = shift(np.float64(x[r, target[r]]), m)
@@ -330,14 +333,17 @@ def cross_entropy_rows(x, target, out):
 
 @compile_kernel()
 def segment_max(x):
-    """Return the maximum of the 1-D `x` (as float64; NaN passed over: the sum shows it)."""
-    return row_max(x, np.empty(256 // x.itemsize, dtype=x.dtype))
+    """Return the maximum of the 1-D `x` and its lowest entry (see `row_range`), as float64.
+
+    NaN is passed over: the sum shows it.
+    """
+    return row_range(x, np.empty(512 // x.itemsize, dtype=x.dtype))
 
 
 @compile_kernel()
-def segment_sum(x, m, terms, compensate):
+def segment_sum(x, m, terms, compensate, subnormal):
     """``sum(exp(x - m))`` of the 1-D `x`, as ``hi + lo``; see `row_sum`."""
-    return row_sum(x, m, terms, np.empty(2 * LANES), compensate)
+    return row_sum(x, m, terms, np.empty(2 * LANES), compensate, subnormal)
 
 
 @compile_kernel()

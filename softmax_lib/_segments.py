@@ -26,13 +26,16 @@ def segmented_row(module, route, row: np.ndarray, out, parts: list, each: Callab
     and sums them plainly).
     """
     n, kept = row.shape[0], route.keeps_terms and row.dtype == np.float64
-    m = max(each(parts, lambda a, b: module.segment_max(row[a:b]), n))
+    bounds = each(parts, lambda a, b: module.segment_max(row[a:b]), n)
+    m, low = max(top for top, _ in bounds), min(low for _, low in bounds)
     if not math.isfinite(m):
         return None
+    subnormal = low - m < module.SUBNORMAL  # a term may be subnormal: see row_bounds
 
     def total(a, b):  # float64 softmax keeps its terms in out; the rest use scratch
         terms = out[a:b] if kept else np.empty(min(module.BLOCK, b - a))
-        return module.segment_sum(row[a:b], m, terms, kept or not route.keeps_terms)
+        compensate = kept or not route.keeps_terms
+        return module.segment_sum(row[a:b], m, terms, compensate, subnormal)
 
     hi = lo = 0.0
     for part_hi, part_lo in each(parts, total, n):

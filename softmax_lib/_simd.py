@@ -15,9 +15,9 @@ LLVM IR, with their vector accumulators in registers.
   scaled by ``2**k`` in two steps (one factor alone would underflow); they are rounded
   twice, so within one ULP of the subnormal spacing, 2**-1074.
 - :func:`exp_single` is the float32 rows' ``exp``: degree 7 (2**-43), no pair.
-- :func:`vector_max` and :func:`vector_sum`: numba cannot tell LLVM that a small array of
-  lanes does not alias the data, and lanes in memory made the same loops several times
-  slower (a store-to-load chain per element).
+- :func:`vector_max` (:func:`vector_range`: with the minimum) and :func:`vector_sum`:
+  numba cannot tell LLVM that a small array of lanes does not alias the data, and lanes
+  in memory made the same loops several times slower (a store-to-load chain per element).
 """
 
 from __future__ import annotations
@@ -120,42 +120,55 @@ def _vector_loop(context, builder, data, start, stop, step, body):
     return builder.add(start, builder.mul(count, ir.Constant(intp, step)))
 
 
-@intrinsic
-def vector_max(typingctx, x, start, stop, lanes):
-    """Fold ``x[start:]`` into `lanes` (4 vectors of 64 bytes, x's dtype) by maximum.
+def _make_vector_max(lowest):
+    """Make an intrinsic that folds ``x[start:]`` into `lanes` by maximum (and minimum).
 
-    Whole vectors only: returns the index where the rest begins. NaN entries are passed
-    over (an ordered comparison); a NaN shows later, in the sum.
+    `lanes` (x's dtype) holds 4 vectors of 64 bytes, the maxima, and with `lowest` 4 more,
+    the minima. Whole vectors only: returns the index where the rest begins. NaN entries
+    are passed over (an ordered comparison); a NaN shows later, in the sum.
     """
-    sig = types.intp(x, types.intp, types.intp, lanes)
 
-    def codegen(context, builder, signature, args):
-        data = context.make_array(signature.args[0])(context, builder, args[0]).data
-        acc = context.make_array(signature.args[3])(context, builder, args[3]).data
-        element = context.get_value_type(signature.args[0].dtype)
-        width = 64 // context.get_abi_sizeof(element)
-        vector = ir.VectorType(element, width).as_pointer()
-        intp = context.get_value_type(types.intp)
+    @intrinsic
+    def vector_max(typingctx, x, start, stop, lanes):
+        sig = types.intp(x, types.intp, types.intp, lanes)
 
-        def lane(u):
-            return builder.bitcast(builder.gep(acc, [ir.Constant(intp, u * width)]), vector)
+        def codegen(context, builder, signature, args):
+            data = context.make_array(signature.args[0])(context, builder, args[0]).data
+            acc = context.make_array(signature.args[3])(context, builder, args[3]).data
+            element = context.get_value_type(signature.args[0].dtype)
+            width = 64 // context.get_abi_sizeof(element)
+            vector = ir.VectorType(element, width).as_pointer()
+            intp = context.get_value_type(types.intp)
+            folds = (">", "<") if lowest else (">",)
 
-        regs = [
-            cgutils.alloca_once_value(builder, builder.load(lane(u), align=4)) for u in range(4)
-        ]
+            def lane(u):
+                return builder.bitcast(builder.gep(acc, [ir.Constant(intp, u * width)]), vector)
 
-        def body(at):
+            regs = [
+                cgutils.alloca_once_value(builder, builder.load(lane(u), align=4))
+                for u in range(4 * len(folds))
+            ]
+
+            def body(at):
+                for u in range(4):
+                    v = builder.load(builder.bitcast(at(u * width), vector), align=4)
+                    for f, op in enumerate(folds):
+                        reg = regs[4 * f + u]
+                        m = builder.load(reg)
+                        builder.store(builder.select(builder.fcmp_ordered(op, v, m), v, m), reg)
+
+            done = _vector_loop(context, builder, data, args[1], args[2], 4 * width, body)
             for u, reg in enumerate(regs):
-                v = builder.load(builder.bitcast(at(u * width), vector), align=4)
-                m = builder.load(reg)
-                builder.store(builder.select(builder.fcmp_ordered(">", v, m), v, m), reg)
+                builder.store(builder.load(reg), lane(u), align=4)
+            return done
 
-        done = _vector_loop(context, builder, data, args[1], args[2], 4 * width, body)
-        for u, reg in enumerate(regs):
-            builder.store(builder.load(reg), lane(u), align=4)
-        return done
+        return sig, codegen
 
-    return sig, codegen
+    return vector_max
+
+
+vector_max = _make_vector_max(False)
+vector_range = _make_vector_max(True)  # the maxima, then the minima (-inf included)
 
 
 def _make_vector_sum(compensate):

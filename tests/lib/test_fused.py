@@ -437,6 +437,45 @@ def test_subnormal_terms_keep_the_bounds(n):
         assert st.ulp_error(fn(x), reference(x)).max() <= BOUNDS[np.float64][name], name
 
 
+def test_rows_without_subnormal_terms_take_one_scaling_with_the_same_bits():
+    # exp_terms scales by 2**k in one step where the maximum's pass (row_bounds) found no
+    # entry below m + SUBNORMAL, in two steps elsewhere: the same results on normal terms.
+    from softmax_lib import _passes, _simd
+
+    rng = np.random.default_rng(37)
+    x = np.concatenate([-rng.exponential(3.0, 1500), rng.uniform(_simd.SUBNORMAL, 0.0, 500)])
+    one, two = np.empty_like(x), np.empty_like(x)
+    _passes.exp_terms(x, 0.0, one, False)
+    _passes.exp_terms(x, 0.0, two, True)
+    np.testing.assert_array_equal(one, two)
+    lanes = np.empty(64)
+    for n in (3, 40, 1000):  # the vector loop and the rest after it
+        for at in (0, n - 1):
+            row = rng.uniform(-5.0, 0.0, n)
+            row[n // 2] = 3.0
+            assert _passes.row_bounds(row, lanes) == (3.0, False)
+            for low, subnormal in ((3.01 + _simd.SUBNORMAL, False), (-706.0, True), (-np.inf, True)):
+                row[at] = low
+                assert _passes.row_bounds(row, lanes) == (3.0, subnormal), (n, at, low)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_a_long_row_looks_for_subnormal_terms_against_the_whole_rows_maximum(name, monkeypatch):
+    # A segment whose entries all lie 708.8 to 709.4 below the row's maximum has no entry
+    # far below its own maximum: whether terms may be subnormal is decided from the lowest
+    # entry of every segment against the row's maximum, not segment by segment (one scaling
+    # by 2**k, k = -1023, would make those terms 0).
+    monkeypatch.setattr(_dispatch, "SEGMENT", 1000)
+    fn, reference = FUNCTIONS[name]
+    rng = np.random.default_rng(38)
+    x = rng.uniform(-5.0, 0.0, size=(1, 2500))
+    x[0, 0] = 0.0
+    x[0, 2000:] = rng.uniform(-709.4, -708.8, size=500)  # the third segment: subnormal terms
+    if name == "softmax":
+        assert (reference(x)[0, 2000:] < 2.0**-1022).all()
+    assert st.ulp_error(fn(x), reference(x)).max() <= BOUNDS[np.float64][name]
+
+
 def test_float32_softmax_rows_longer_than_the_row_buffer():
     # float32 softmax keeps a row's terms (float64) up to KEEP_SINGLE entries; longer rows
     # compute them again in the last pass, from one block of scratch.

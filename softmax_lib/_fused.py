@@ -82,7 +82,7 @@ from softmax_lib._simd import (
 )
 
 KEEP_SINGLE = 4096  # float32 softmax keeps a row's terms (float64 scratch) up to this length
-HELPERS = "fdaa3e294008c7e0"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
+HELPERS = "560d26d2cb7d3176"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
 
 
 @compile_kernel()
@@ -119,20 +119,20 @@ def softmax_rows(x, out, terms, bad):
         return flagged
     lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m, subnormal = row_bounds(x[r], lanes)
+        m, subnormal, ordered = row_bounds(x[r], lanes)
         if not np.isfinite(m):
             bad[r] = True
             flagged += 1
             continue
         if is_single(x):
             t = terms[0]
-            hi, lo = row_sum(x[r], m, t, acc, False, subnormal)
+            hi, lo = row_sum(x[r], m, t, acc, False, subnormal, ordered)
             if t.shape[0] >= n:
                 scale(t[:n], out[r], 1.0 / (hi + lo))
             else:
                 scale_again(x[r], m, out[r], 1.0 / (hi + lo))
         else:
-            hi, lo = row_sum(x[r], m, out[r], acc, True, subnormal)
+            hi, lo = row_sum(x[r], m, out[r], acc, True, subnormal, ordered)
             divide(out[r], hi, lo)
         bad[r] = not np.isfinite(hi)
         flagged += bad[r]
@@ -191,7 +191,7 @@ def softmax_rows_online(x, out, bad):
                 exp_terms_single(src, m, dst)
                 add_rest(dst, vector_sum_plain(dst, 0, dst.shape[0], acc), acc, False)
             else:
-                exp_terms(src, m, dst, True)
+                exp_terms(src, m, dst, True, False)
                 add_rest(dst, vector_sum(dst, 0, dst.shape[0], acc), acc, True)
         hi, lo = fold(acc, 0, 1, not is_single(x))
         bad[r] = not (ok and np.isfinite(m) and np.isfinite(hi))
@@ -202,7 +202,7 @@ def softmax_rows_online(x, out, bad):
         else:
             for start in range(0, n, BLOCK):
                 part = out[r, start : min(start + BLOCK, n)]
-                exp_terms(row[start : start + part.shape[0]], m, part, True)
+                exp_terms(row[start : start + part.shape[0]], m, part, True, False)
                 divide(part, hi, lo)
 
 
@@ -220,19 +220,19 @@ def log_softmax_rows(x, out, bad):
                 bad[r] = not usable(m[j], hi)
                 flagged += bad[r]
                 if not bad[r]:
-                    subtract(x[r], m[j], log_sum(hi, lo), out[r])
+                    subtract(x[r], m[j], log_sum(hi, lo), out[r], False)
         return flagged
     block = np.empty(min(BLOCK, n))
     acc = np.empty(2 * LANES)
     lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m, subnormal = row_bounds(x[r], lanes)
+        m, subnormal, ordered = row_bounds(x[r], lanes)
         ok = np.isfinite(m)
         if ok:
-            hi, lo = row_sum(x[r], m, block, acc, True, subnormal)
+            hi, lo = row_sum(x[r], m, block, acc, True, subnormal, ordered)
             ok = np.isfinite(hi)
             if ok:
-                subtract(x[r], m, log_sum(hi, lo), out[r])
+                subtract(x[r], m, log_sum(hi, lo), out[r], ordered)
         bad[r] = not ok
         flagged += not ok
     return flagged
@@ -276,11 +276,11 @@ def logsumexp_rows(x, out):
     acc = np.empty(2 * LANES)
     lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m, subnormal = row_bounds(x[r], lanes)
+        m, subnormal, ordered = row_bounds(x[r], lanes)
         log_s = 0.0
         ok = np.isfinite(m)
         if ok:
-            hi, lo = row_sum(x[r], m, block, acc, True, subnormal)
+            hi, lo = row_sum(x[r], m, block, acc, True, subnormal, ordered)
             ok = np.isfinite(hi)
             log_s = log_sum(hi, lo)
         marked += store_log_sum_exp(out, r, m, log_s, ok)
@@ -312,11 +312,11 @@ def cross_entropy_rows(x, target, out):
     acc = np.empty(2 * LANES)
     lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m, subnormal = row_bounds(x[r], lanes)
+        m, subnormal, ordered = row_bounds(x[r], lanes)
         ok = np.isfinite(m)
         log_s = 0.0
         if ok:
-            hi, lo = row_sum(x[r], m, block, acc, True, subnormal)
+            hi, lo = row_sum(x[r], m, block, acc, True, subnormal, ordered)
             ok = np.isfinite(hi)
             log_s = log_sum(hi, lo)
         d, e = shift(np.float64(x[r, target[r]]), m)
@@ -341,9 +341,9 @@ def segment_max(x):
 
 
 @compile_kernel()
-def segment_sum(x, m, terms, compensate, subnormal):
+def segment_sum(x, m, terms, compensate, subnormal, ordered):
     """``sum(exp(x - m))`` of the 1-D `x`, as ``hi + lo``; see `row_sum`."""
-    return row_sum(x, m, terms, np.empty(2 * LANES), compensate, subnormal)
+    return row_sum(x, m, terms, np.empty(2 * LANES), compensate, subnormal, ordered)
 
 
 @compile_kernel()
@@ -358,6 +358,6 @@ def segment_softmax(x, m, hi, lo, terms, out):
 
 
 @compile_kernel()
-def segment_log_softmax(x, m, log_s, out):
-    """``out = (x - m) - log_s`` for the 1-D `x`."""
-    subtract(x, m, log_s, out)
+def segment_log_softmax(x, m, log_s, out, ordered):
+    """``out = (x - m) - log_s`` for the 1-D `x` (`ordered`: see `row_bounds`)."""
+    subtract(x, m, log_s, out, ordered)

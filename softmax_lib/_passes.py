@@ -20,6 +20,7 @@ from softmax_lib._simd import (
     fma,
     is_single,
     shift,
+    shift_ordered,
     two_sum,
     vector_max,
     vector_range,
@@ -36,18 +37,23 @@ WIDTH = 8  # rows side by side in the short-row path
 
 
 @nb.njit(error_model="numpy")
-def exp_terms(x, m, t, subnormal):
+def exp_terms(x, m, t, subnormal, ordered):
     """``t = exp(x - m)`` for float64 `x`, subnormal terms included if `subnormal`.
 
     The two-step scaling of `exp_term` (`subnormal`) is for rows that may have subnormal
     terms, which :func:`row_bounds` tells from the row's lowest entry at no cost to this
     pass; the other rows take one scaling, six fewer vector instructions of about seventy
     per eight terms, with the same results (both scalings are exact on normal terms).
+    `ordered` rows (see `row_bounds`) shift with Fast2Sum, three fewer, the same results.
     """
     if subnormal:
         for i in range(x.shape[0]):
             d, e = shift(x[i], m)
             t[i] = exp_term(d, e, True)
+    elif ordered:
+        for i in range(x.shape[0]):
+            d, e = shift_ordered(x[i], m)
+            t[i] = exp_term(d, e, False)
     else:
         for i in range(x.shape[0]):
             d, e = shift(x[i], m)
@@ -101,14 +107,21 @@ def row_range(x, lanes):
 
 @nb.njit(inline="always", error_model="numpy")
 def row_bounds(x, lanes):
-    """Return the maximum m of the 1-D `x` and whether a term ``exp(x_i - m)`` may be subnormal.
+    """Return the maximum m of the 1-D `x` and how its terms ``exp(x_i - m)`` may be computed.
 
-    Whether an entry (-inf included) lies below ``m + SUBNORMAL``: then `exp_terms` scales
-    in two steps. ``low - m`` is rounded by far less than SUBNORMAL's margin (0.09).
-    float32 rows: False (their `exp` clamps). See `row_range` for `lanes`.
+    `subnormal`: whether an entry (-inf included) lies below ``m + SUBNORMAL`` (then
+    `exp_terms` scales in two steps); ``low - m`` is rounded by far less than SUBNORMAL's
+    margin (0.09). `ordered`: whether every entry's binary exponent is at most m's, so
+    that ``x_i - m`` may be split by Fast2Sum: every entry lies in [low, m], so
+    ``|x_i| < 2**E`` with ``|m|`` in ``[2**(E - 1), 2**E)`` holds for all if it holds for
+    low (and for m). float32 rows: False, False (their `exp` clamps, their shift is
+    exact). See `row_range` for `lanes`. Returns ``(m, subnormal, ordered)``.
     """
     m, low = row_range(x, lanes)
-    return m, low - m < SUBNORMAL
+    if is_single(x):
+        return m, False, False
+    _, top = math.frexp(m)  # |m| < 2**top: E
+    return m, low - m < SUBNORMAL, abs(low) < math.ldexp(1.0, top)
 
 
 @nb.njit(inline="always", error_model="numpy")
@@ -148,13 +161,13 @@ def fold(acc, first, stride, compensate):
 
 
 @nb.njit(error_model="numpy")
-def row_sum(row, m, t, acc, compensate, subnormal):
+def row_sum(row, m, t, acc, compensate, subnormal, ordered):
     """``sum(exp(row - m))`` as ``hi + lo``, block by block; the terms are left in `t`.
 
     `t` holds the whole row (softmax keeps them) or one block (reused); `compensate` is
     False only for float32 softmax, which needs the sum, not its tail beside the
     maximum's term (log1p of that tail is what log-softmax and log-sum-exp need);
-    `subnormal` (float64, from :func:`row_bounds`) whether a term may be subnormal.
+    `subnormal` and `ordered`: see :func:`row_bounds` (float64).
     """
     n = row.shape[0]
     keep = t.shape[0] >= n
@@ -166,7 +179,7 @@ def row_sum(row, m, t, acc, compensate, subnormal):
         if is_single(row):
             exp_terms_single(src, m, dst)
         else:
-            exp_terms(src, m, dst, subnormal)
+            exp_terms(src, m, dst, subnormal, ordered)
         if compensate:
             add_rest(dst, vector_sum(dst, 0, dst.shape[0], acc), acc, True)
         else:
@@ -207,16 +220,22 @@ def scale_again(x, m, o, inverse):
 
 
 @nb.njit(error_model="numpy")
-def subtract(x, m, log_s, o):
+def subtract(x, m, log_s, o, ordered):
     """Write log-softmax's last pass: ``o = (x - m) - log s``, the error of x - m kept.
 
     float32: x_i - m in float64 is exact when the binary exponents of x_i and m differ by
     at most 29 (24 + 29 = 53 bits); beyond that it is rounded, by at most 2**-53
     relative, far below half a float32 ULP, so the rounding when o[i] is stored dominates.
+    float64: `ordered` (see `row_bounds`) shifts with Fast2Sum, the same d and e.
     """
     if is_single(x):
         for i in range(x.shape[0]):
             o[i] = (np.float64(x[i]) - m) - log_s
+    elif ordered:
+        for i in range(x.shape[0]):
+            d, e = shift_ordered(x[i], m)
+            value = (d - log_s) + e
+            o[i] = value if d > -np.inf else d  # -inf entries: e is NaN there
     else:
         for i in range(x.shape[0]):
             d, e = shift(x[i], m)

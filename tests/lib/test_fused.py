@@ -445,18 +445,56 @@ def test_rows_without_subnormal_terms_take_one_scaling_with_the_same_bits():
     rng = np.random.default_rng(37)
     x = np.concatenate([-rng.exponential(3.0, 1500), rng.uniform(_simd.SUBNORMAL, 0.0, 500)])
     one, two = np.empty_like(x), np.empty_like(x)
-    _passes.exp_terms(x, 0.0, one, False)
-    _passes.exp_terms(x, 0.0, two, True)
+    _passes.exp_terms(x, 0.0, one, False, False)
+    _passes.exp_terms(x, 0.0, two, True, False)
     np.testing.assert_array_equal(one, two)
     lanes = np.empty(64)
     for n in (3, 40, 1000):  # the vector loop and the rest after it
         for at in (0, n - 1):
             row = rng.uniform(-5.0, 0.0, n)
             row[n // 2] = 3.0
-            assert _passes.row_bounds(row, lanes) == (3.0, False)
-            for low, subnormal in ((3.01 + _simd.SUBNORMAL, False), (-706.0, True), (-np.inf, True)):
+            assert _passes.row_bounds(row, lanes)[:2] == (3.0, False)
+            for low, subnormal in (
+                (3.01 + _simd.SUBNORMAL, False),
+                (-706.0, True),
+                (-np.inf, True),
+            ):
                 row[at] = low
-                assert _passes.row_bounds(row, lanes) == (3.0, subnormal), (n, at, low)
+                assert _passes.row_bounds(row, lanes)[:2] == (3.0, subnormal), (n, at, low)
+
+
+def test_rows_whose_entries_are_no_larger_in_exponent_than_the_maximum_shift_by_fast2sum():
+    # row_bounds lets exp_terms and subtract split x - m with Fast2Sum (three operations
+    # instead of TwoSum's six) where every entry's binary exponent is at most the maximum's:
+    # then d and e are the same, so are the terms and log-softmax's entries.
+    from softmax_lib import _passes
+
+    rng = np.random.default_rng(39)
+    lanes = np.empty(64)
+    for m, low, ordered in [
+        (3.0, -3.99, True),
+        (3.0, -4.0, False),  # |low| = 2**2: one binary exponent more than 3's
+        (-3.0, -3.99, True),
+        (-3.0, -4.0, False),
+        (0.75, -0.99, True),
+        (0.75, -1.0, False),
+        (1e-300, -1e-300, True),
+        (0.0, -0.5, True),
+        (0.0, -1.0, False),
+        (700.0, 5.0, True),
+    ]:
+        row = np.concatenate([rng.uniform(low, m, 997), [m, low]])
+        got = _passes.row_bounds(row, lanes)
+        assert got == (m, False, ordered), (m, low)
+        if not ordered:
+            continue
+        one, two = np.empty_like(row), np.empty_like(row)
+        _passes.exp_terms(row, m, one, False, True)
+        _passes.exp_terms(row, m, two, False, False)
+        np.testing.assert_array_equal(one, two)
+        _passes.subtract(row, m, 0.25, one, True)
+        _passes.subtract(row, m, 0.25, two, False)
+        np.testing.assert_array_equal(one, two)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -82,7 +82,7 @@ from softmax_lib._simd import (
 )
 
 KEEP_SINGLE = 4096  # float32 softmax keeps a row's terms (float64 scratch) up to this length
-HELPERS = "560d26d2cb7d3176"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
+HELPERS = "943c2e5a89c8273a"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
 
 
 @compile_kernel()

@@ -241,11 +241,12 @@ def exp_term(d, e, subnormal):
     ``-k LN2_LO + e`` (TwoSum), so the reduced argument is good to about 2**-105.
     ``exp(r + r_lo) = 1 + r + r**2 / 2 + r**3 / 6 + r**4 P(r) + r_lo (1 + r)``: ``1 + r``,
     ``r**2`` and ``r**3`` are the pairs ``h + h_lo``, ``sq + sq_lo`` and ``cube + cube_lo``
-    (the first two exact), ``h + sq / 2`` is added with TwoSum, so the roundings before
-    the last are those of parts below 0.008 (2**-61 each: about 1/100 ULP in all, with
-    the polynomial's 2**-60). With `subnormal`, ``2**k`` is applied in two steps, so that
-    a subnormal result is right too (rounded twice: within one ULP of 2**-1074). NaN stays
-    NaN.
+    (the first two exact), ``h + sq / 2`` is added with Fast2Sum (exact, as TwoSum: h is
+    at least 0.65 and sq / 2 at most 0.061, so h's binary exponent is the larger), so the
+    roundings before the last are those of parts below 0.008 (2**-61 each: about 1/100
+    ULP in all, with the polynomial's 2**-60). With `subnormal`, ``2**k`` is applied in
+    two steps, so that a subnormal result is right too (rounded twice: within one ULP of
+    2**-1074). NaN stays NaN.
     """
     shifted = fma(d, INV_LN2, SHIFTER)
     kf = shifted - SHIFTER
@@ -260,7 +261,9 @@ def exp_term(d, e, subnormal):
     cube_lo = fma(sq, r, -cube) + sq_lo * r
     h = 1.0 + r
     h_lo = (1.0 - h) + r  # exact: |r| < 1
-    a, a_lo = two_sum(h, 0.5 * sq)
+    half_sq = 0.5 * sq
+    a = h + half_sq  # Fast2Sum: the same a and a_lo as TwoSum, in three operations of six
+    a_lo = half_sq - (a - h)
     tiny = fma(cube_lo, SIXTH, fma(cube, SIXTH_LO, fma(sq * sq, p, fma(r, r_lo, r_lo))))
     small = (h_lo + 0.5 * sq_lo) + fma(cube, SIXTH, tiny)
     t = a + (a_lo + small)

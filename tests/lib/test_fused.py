@@ -72,6 +72,19 @@ def test_the_kernel_constants_are_what_their_comments_say():
         assert worst <= bound, (len(poly), worst)
 
 
+def test_the_exp_adds_one_plus_r_and_half_its_square_by_fast2sum():
+    # exp_term adds h = 1 + r and r**2 / 2 with Fast2Sum, exact (as TwoSum) where h's
+    # binary exponent is at least that of r**2 / 2: |r| <= ln(2) / 2 (and a hair more, the
+    # reduction's k being rounded) keeps h at least 0.65 and r**2 / 2 at most 0.061.
+    reach = math.log(2) / 2 + 1e-12
+    for r in np.linspace(-reach, reach, 2001):
+        h, half_sq = 1.0 + r, 0.5 * (r * r)
+        assert h >= 0.65 and half_sq <= 0.061
+        assert math.frexp(h)[1] >= math.frexp(half_sq)[1]
+        a = h + half_sq
+        assert mpmath.mpf(a) + mpmath.mpf(half_sq - (a - h)) == mpmath.mpf(h) + half_sq
+
+
 def test_the_kernels_record_the_hash_of_their_helpers():
     # numba caches each kernel against _fused.py alone (time stamp and size), so an edit to
     # _simd.py or _passes.py alone would leave stale kernels in the cache: _fused.HELPERS

@@ -82,7 +82,7 @@ from softmax_lib._simd import (
 )
 
 KEEP_SINGLE = 4096  # float32 softmax keeps a row's terms (float64 scratch) up to this length
-HELPERS = "943c2e5a89c8273a"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
+HELPERS = "44cc27e7aba6dbd3"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
 
 
 @compile_kernel()

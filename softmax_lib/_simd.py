@@ -36,6 +36,11 @@ INV_LN2 = 1.4426950408889634  # 1 / ln 2, rounded
 LN2_HI = 0.6931471805599453  # ln 2 rounded: k * LN2_HI is exact to the FMA's one rounding
 LN2_LO = 2.3190468138462996e-17  # ln 2 - LN2_HI, rounded
 SHIFTER = 6755399441055744.0  # 1.5 * 2**52: y + SHIFTER holds round(y) in its low bits
+# y + BIASED holds round(y) + 1023 in its low bits, so that for round(y) = k in [-1022, 1023]
+# the bits of y + BIASED shifted left by 52 are those of 2**k. Both round y alike: y + C
+# rounds as y for an integer C, unless y is half an odd integer, which y = d / ln 2 (d a
+# double, |y| < 2**11) never is (INV_LN2's odd part has 52 bits).
+BIASED = SHIFTER + 1023.0
 # exp(r) = 1 + r + r**2 / 2 + r**3 / 6 + r**4 P(r) on |r| <= ln(2) / 2: P the Chebyshev fit
 # of degree 8 to (exp(r) - 1 - r - r**2 / 2 - r**3 / 6) / r**4 (mpmath.chebyfit; 2**-60
 # relative in exp with the coefficients rounded), highest degree first, and 1/6 as the pair
@@ -246,11 +251,11 @@ def exp_term(d, e, subnormal):
     roundings before the last are those of parts below 0.008 (2**-61 each: about 1/100
     ULP in all, with the polynomial's 2**-60). With `subnormal`, ``2**k`` is applied in
     two steps, so that a subnormal result is right too (rounded twice: within one ULP of
-    2**-1074). NaN stays NaN.
+    2**-1074); without it, in one, from the bits of ``d / ln 2 + BIASED``, which needs
+    d at least SUBNORMAL (or below UNDER). NaN stays NaN.
     """
-    shifted = fma(d, INV_LN2, SHIFTER)
-    kf = shifted - SHIFTER
-    k = bits(shifted) - bits(SHIFTER)
+    shifted = fma(d, INV_LN2, BIASED)
+    kf = shifted - BIASED
     r, r_lo = two_sum(fma(-kf, LN2_HI, d), fma(-kf, LN2_LO, e))
     p = POLY[0]
     for c in POLY[1:]:
@@ -268,10 +273,11 @@ def exp_term(d, e, subnormal):
     small = (h_lo + 0.5 * sq_lo) + fma(cube, SIXTH, tiny)
     t = a + (a_lo + small)
     if subnormal:
+        k = bits(shifted) - bits(BIASED)
         half = k >> 1
         t = (t * from_bits((half + 1023) << 52)) * from_bits((k - half + 1023) << 52)
     else:
-        t = t * from_bits((k + 1023) << 52)
+        t = t * from_bits(bits(shifted) << 52)  # 2**k (see BIASED)
     return 0.0 if d < UNDER else t
 
 
@@ -282,14 +288,13 @@ def exp_single(d):
     d is clamped to FLOOR_SINGLE (results that vanish in float32), so 2**k is normal.
     """
     d = FLOOR_SINGLE if d < FLOOR_SINGLE else d
-    shifted = fma(d, INV_LN2, SHIFTER)
-    kf = shifted - SHIFTER
-    k = bits(shifted) - bits(SHIFTER)
+    shifted = fma(d, INV_LN2, BIASED)
+    kf = shifted - BIASED
     r = fma(-kf, LN2_HI, d)
     p = POLY_SINGLE[0]
     for c in POLY_SINGLE[1:]:
         p = fma(p, r, c)
-    return (1.0 + fma(r * r, p, r)) * from_bits((k + 1023) << 52)
+    return (1.0 + fma(r * r, p, r)) * from_bits(bits(shifted) << 52)  # 2**k (see BIASED)
 
 
 @nb.njit(inline="always", error_model="numpy")

@@ -53,6 +53,17 @@ def test_the_kernel_constants_are_what_their_comments_say():
     assert f.LN2_HI == float(ln2)
     assert f.LN2_LO == float(ln2 - mpmath.mpf(f.LN2_HI))
     assert f.SHIFTER == 1.5 * 2**52
+    # BIASED rounds d / ln 2 as SHIFTER does, ties apart: d * INV_LN2 is an odd multiple of
+    # a power of two at least INV_LN2's odd part (2**51 or more), never half an odd integer
+    # below 2**50 in magnitude; and the low 12 bits of round(y) + BIASED are k + 1023.
+    assert f.BIASED == f.SHIFTER + 1023
+    mantissa, _ = math.frexp(f.INV_LN2)
+    odd = int(mantissa * 2**53)
+    while odd % 2 == 0:
+        odd //= 2
+    assert odd >= 2**51
+    for k in (-1022, -700, -1, 0, 1, 1023):
+        assert (np.float64(k + f.BIASED).view(np.int64) << 52) == np.float64(2.0**k).view(np.int64)
     assert float(mpmath.exp(f.UNDER)) == 0.0 < float(mpmath.exp(f.UNDER + 0.1))
     assert float(mpmath.exp(f.SUBNORMAL)) >= 2.0**-1022 > float(mpmath.exp(f.SUBNORMAL - 0.2))
     assert f.SIXTH == float(mpmath.mpf(1) / 6)

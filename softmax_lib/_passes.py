@@ -85,11 +85,11 @@ def row_range(x, lanes):
     """Return the maximum of the 1-D `x` (as `row_max`) and, for float64, its lowest entry.
 
     One pass (`lanes`: 512 bytes of x's dtype), -inf included, NaN passed over (+inf if
-    every entry is NaN). float32 rows, whose `exp` clamps, take `row_max`, and their
-    maximum stands for the lowest entry (`lanes`: 256 bytes at least).
+    every entry is NaN). float32 rows, whose `exp` clamps, take `row_max` on the first half
+    of `lanes` (every lane it is given is folded), and their maximum stands for the lowest.
     """
     if is_single(x):
-        m = row_max(x, lanes)
+        m = row_max(x, lanes[: lanes.shape[0] // 2])
         return m, m
     half = lanes.shape[0] // 2
     lanes[:half] = -np.inf

@@ -4,10 +4,12 @@ The NumPy path (:mod:`softmax_lib._normaliser`) makes one array-sized temporary 
 (shift, TwoSum error, exponential, correction, sum). These kernels do the same arithmetic
 row by row with no temporaries beyond a block of the row:
 
-1. the row's maximum ``m``, in the row's own dtype;
+1. the row's maximum ``m``, in the row's own dtype, and (float64) in the same pass its
+   lowest entry, which tells whether a term may be subnormal and whether every ``x_i - m``
+   may be split by Fast2Sum rather than TwoSum (:func:`softmax_lib._passes.row_bounds`);
 2. block by block, the terms ``t_i = exp(d_i + e_i)`` where ``d_i + e_i == x_i - m`` exactly
-   (TwoSum), with our own ``exp``, rounded once; and their sum, compensated (TwoSum in 32
-   independent lanes, folded pairwise), kept as ``S_hi + S_lo``;
+   (TwoSum or Fast2Sum), with our own ``exp``, rounded once; and their sum, compensated
+   (TwoSum in 32 independent lanes, folded pairwise), kept as ``S_hi + S_lo``;
 3. the output: ``t_i / S`` (softmax, dividing by the pair), ``(d_i - log S) + e_i`` with
    ``log S = log1p((S_hi - 1) + S_lo)`` (log-softmax), ``m + log S`` (log-sum-exp), or
    the target's entry of log-softmax (cross-entropy).

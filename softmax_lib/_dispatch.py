@@ -199,11 +199,11 @@ def warm() -> float:
             module.logsumexp_rows(x, np.empty(1, dtype=dtype))
             module.cross_entropy_rows(x, np.zeros(1, dtype=np.int64), np.empty(1))
             module.segment_max(row)
-            module.segment_sum(row, 0.0, scratch, True)
+            module.segment_sum(row, 0.0, scratch, True, False, False)
             module.segment_softmax(
                 row, 0.0, 1.0, 0.0, out[0] if dtype == np.float64 else scratch, out[0]
             )
-            module.segment_log_softmax(row, 0.0, 0.0, out[0])
+            module.segment_log_softmax(row, 0.0, 0.0, out[0], False)
             module.logsumexp_near_one(x, np.zeros(1, dtype=np.int64), np.empty(1), bad)
     return time.perf_counter() - start
 

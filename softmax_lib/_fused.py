@@ -4,10 +4,12 @@ The NumPy path (:mod:`softmax_lib._normaliser`) makes one array-sized temporary 
 (shift, TwoSum error, exponential, correction, sum). These kernels do the same arithmetic
 row by row with no temporaries beyond a block of the row:
 
-1. the row's maximum ``m``, in the row's own dtype;
+1. the row's maximum ``m``, in the row's own dtype, and (float64) in the same pass its
+   lowest entry, which tells whether a term may be subnormal and whether every ``x_i - m``
+   may be split by Fast2Sum rather than TwoSum (:func:`softmax_lib._passes.row_bounds`);
 2. block by block, the terms ``t_i = exp(d_i + e_i)`` where ``d_i + e_i == x_i - m`` exactly
-   (TwoSum), with our own ``exp``, rounded once; and their sum, compensated (TwoSum in 32
-   independent lanes, folded pairwise), kept as ``S_hi + S_lo``;
+   (TwoSum or Fast2Sum), with our own ``exp``, rounded once; and their sum, compensated
+   (TwoSum in 32 independent lanes, folded pairwise), kept as ``S_hi + S_lo``;
 3. the output: ``t_i / S`` (softmax, dividing by the pair), ``(d_i - log S) + e_i`` with
    ``log S = log1p((S_hi - 1) + S_lo)`` (log-softmax), ``m + log S`` (log-sum-exp), or
    the target's entry of log-softmax (cross-entropy).
@@ -58,7 +60,9 @@ from softmax_lib._passes import (
     exp_terms_single,
     fold,
     log_sum,
+    row_bounds,
     row_max,
+    row_range,
     row_sum,
     scale,
     scale_again,
@@ -69,6 +73,7 @@ from softmax_lib._passes import (
 )
 from softmax_lib._simd import (
     LANES,
+    SUBNORMAL,  # noqa: F401 (the segments' test of a row's lowest entry reads it here)
     exp_single,
     exp_term,
     fma,
@@ -79,7 +84,7 @@ from softmax_lib._simd import (
 )
 
 KEEP_SINGLE = 4096  # float32 softmax keeps a row's terms (float64 scratch) up to this length
-HELPERS = "c6f1536ce2fb23a7"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
+HELPERS = "b49a2176334f0c7b"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
 
 
 @compile_kernel()
@@ -114,22 +119,22 @@ def softmax_rows(x, out, terms, bad):
                         residual = fma(-q, lo, fma(-q, hi, t[c * WIDTH + j]))
                         out[r, c] = fma(residual, inverse, q)
         return flagged
-    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m = row_max(x[r], lanes)
+        m, subnormal, ordered = row_bounds(x[r], lanes)
         if not np.isfinite(m):
             bad[r] = True
             flagged += 1
             continue
         if is_single(x):
             t = terms[0]
-            hi, lo = row_sum(x[r], m, t, acc, False)
+            hi, lo = row_sum(x[r], m, t, acc, False, subnormal, ordered)
             if t.shape[0] >= n:
                 scale(t[:n], out[r], 1.0 / (hi + lo))
             else:
                 scale_again(x[r], m, out[r], 1.0 / (hi + lo))
         else:
-            hi, lo = row_sum(x[r], m, out[r], acc, True)
+            hi, lo = row_sum(x[r], m, out[r], acc, True, subnormal, ordered)
             divide(out[r], hi, lo)
         bad[r] = not np.isfinite(hi)
         flagged += bad[r]
@@ -188,7 +193,7 @@ def softmax_rows_online(x, out, bad):
                 exp_terms_single(src, m, dst)
                 add_rest(dst, vector_sum_plain(dst, 0, dst.shape[0], acc), acc, False)
             else:
-                exp_terms(src, m, dst)
+                exp_terms(src, m, dst, True, False)
                 add_rest(dst, vector_sum(dst, 0, dst.shape[0], acc), acc, True)
         hi, lo = fold(acc, 0, 1, not is_single(x))
         bad[r] = not (ok and np.isfinite(m) and np.isfinite(hi))
@@ -199,7 +204,7 @@ def softmax_rows_online(x, out, bad):
         else:
             for start in range(0, n, BLOCK):
                 part = out[r, start : min(start + BLOCK, n)]
-                exp_terms(row[start : start + part.shape[0]], m, part)
+                exp_terms(row[start : start + part.shape[0]], m, part, True, False)
                 divide(part, hi, lo)
 
 
@@ -217,19 +222,19 @@ def log_softmax_rows(x, out, bad):
                 bad[r] = not usable(m[j], hi)
                 flagged += bad[r]
                 if not bad[r]:
-                    subtract(x[r], m[j], log_sum(hi, lo), out[r])
+                    subtract(x[r], m[j], log_sum(hi, lo), out[r], False)
         return flagged
     block = np.empty(min(BLOCK, n))
     acc = np.empty(2 * LANES)
-    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m = row_max(x[r], lanes)
+        m, subnormal, ordered = row_bounds(x[r], lanes)
         ok = np.isfinite(m)
         if ok:
-            hi, lo = row_sum(x[r], m, block, acc, True)
+            hi, lo = row_sum(x[r], m, block, acc, True, subnormal, ordered)
             ok = np.isfinite(hi)
             if ok:
-                subtract(x[r], m, log_sum(hi, lo), out[r])
+                subtract(x[r], m, log_sum(hi, lo), out[r], ordered)
         bad[r] = not ok
         flagged += not ok
     return flagged
@@ -271,13 +276,13 @@ def logsumexp_rows(x, out):
         return marked
     block = np.empty(min(BLOCK, n))
     acc = np.empty(2 * LANES)
-    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m = row_max(x[r], lanes)
+        m, subnormal, ordered = row_bounds(x[r], lanes)
         log_s = 0.0
         ok = np.isfinite(m)
         if ok:
-            hi, lo = row_sum(x[r], m, block, acc, True)
+            hi, lo = row_sum(x[r], m, block, acc, True, subnormal, ordered)
             ok = np.isfinite(hi)
             log_s = log_sum(hi, lo)
         marked += store_log_sum_exp(out, r, m, log_s, ok)
@@ -307,13 +312,13 @@ def cross_entropy_rows(x, target, out):
         return left
     block = np.empty(min(BLOCK, n))
     acc = np.empty(2 * LANES)
-    lanes = np.empty(256 // x.itemsize, dtype=x.dtype)
+    lanes = np.empty(512 // x.itemsize, dtype=x.dtype)
     for r in range(rows):
-        m = row_max(x[r], lanes)
+        m, subnormal, ordered = row_bounds(x[r], lanes)
         ok = np.isfinite(m)
         log_s = 0.0
         if ok:
-            hi, lo = row_sum(x[r], m, block, acc, True)
+            hi, lo = row_sum(x[r], m, block, acc, True, subnormal, ordered)
             ok = np.isfinite(hi)
             log_s = log_sum(hi, lo)
         d, e = shift(np.float64(x[r, target[r]]), m)
@@ -330,14 +335,17 @@ def cross_entropy_rows(x, target, out):
 
 @compile_kernel()
 def segment_max(x):
-    """Return the maximum of the 1-D `x` (as float64; NaN passed over: the sum shows it)."""
-    return row_max(x, np.empty(256 // x.itemsize, dtype=x.dtype))
+    """Return the maximum of the 1-D `x` and its lowest entry (see `row_range`), as float64.
+
+    NaN is passed over: the sum shows it.
+    """
+    return row_range(x, np.empty(512 // x.itemsize, dtype=x.dtype))
 
 
 @compile_kernel()
-def segment_sum(x, m, terms, compensate):
+def segment_sum(x, m, terms, compensate, subnormal, ordered):
     """``sum(exp(x - m))`` of the 1-D `x`, as ``hi + lo``; see `row_sum`."""
-    return row_sum(x, m, terms, np.empty(2 * LANES), compensate)
+    return row_sum(x, m, terms, np.empty(2 * LANES), compensate, subnormal, ordered)
 
 
 @compile_kernel()
@@ -352,6 +360,6 @@ def segment_softmax(x, m, hi, lo, terms, out):
 
 
 @compile_kernel()
-def segment_log_softmax(x, m, log_s, out):
-    """``out = (x - m) - log_s`` for the 1-D `x`."""
-    subtract(x, m, log_s, out)
+def segment_log_softmax(x, m, log_s, out, ordered):
+    """``out = (x - m) - log_s`` for the 1-D `x` (`ordered`: see `row_bounds`)."""
+    subtract(x, m, log_s, out, ordered)

@@ -26,13 +26,18 @@ def segmented_row(module, route, row: np.ndarray, out, parts: list, each: Callab
     and sums them plainly).
     """
     n, kept = row.shape[0], route.keeps_terms and row.dtype == np.float64
-    m = max(each(parts, lambda a, b: module.segment_max(row[a:b]), n))
+    bounds = each(parts, lambda a, b: module.segment_max(row[a:b]), n)
+    m, low = max(top for top, _ in bounds), min(low for _, low in bounds)
     if not math.isfinite(m):
         return None
+    # as row_bounds: a term may be subnormal; every entry's exponent is at most m's
+    subnormal = low - m < module.SUBNORMAL
+    ordered = abs(low) < math.ldexp(1.0, math.frexp(m)[1])
 
     def total(a, b):  # float64 softmax keeps its terms in out; the rest use scratch
         terms = out[a:b] if kept else np.empty(min(module.BLOCK, b - a))
-        return module.segment_sum(row[a:b], m, terms, kept or not route.keeps_terms)
+        compensate = kept or not route.keeps_terms
+        return module.segment_sum(row[a:b], m, terms, compensate, subnormal, ordered)
 
     hi = lo = 0.0
     for part_hi, part_lo in each(parts, total, n):
@@ -43,7 +48,8 @@ def segmented_row(module, route, row: np.ndarray, out, parts: list, each: Callab
         return None
     log_s = math.log1p((hi - 1.0) + lo)
     if route.segment is not None:
-        each(parts, lambda a, b: route.segment(module, row, m, (hi, lo, log_s), out, a, b), n)
+        sums = (hi, lo, log_s, ordered)
+        each(parts, lambda a, b: route.segment(module, row, m, sums, out, a, b), n)
     return m, log_s
 
 
@@ -54,5 +60,5 @@ def softmax_segment(module, row, m, total, out, a, b) -> None:
 
 
 def log_softmax_segment(module, row, m, total, out, a, b) -> None:
-    """Write log-softmax over ``row[a:b]`` from the row's ``log s``."""
-    module.segment_log_softmax(row[a:b], m, total[2], out[a:b])
+    """Write log-softmax over ``row[a:b]`` from the row's ``log s`` (``total[3]``: ordered)."""
+    module.segment_log_softmax(row[a:b], m, total[2], out[a:b], total[3])

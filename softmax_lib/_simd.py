@@ -15,9 +15,9 @@ LLVM IR, with their vector accumulators in registers.
   scaled by ``2**k`` in two steps (one factor alone would underflow); they are rounded
   twice, so within one ULP of the subnormal spacing, 2**-1074.
 - :func:`exp_single` is the float32 rows' ``exp``: degree 7 (2**-43), no pair.
-- :func:`vector_max` and :func:`vector_sum`: numba cannot tell LLVM that a small array of
-  lanes does not alias the data, and lanes in memory made the same loops several times
-  slower (a store-to-load chain per element).
+- :func:`vector_max` (:func:`vector_range`: with the minimum) and :func:`vector_sum`:
+  numba cannot tell LLVM that a small array of lanes does not alias the data, and lanes
+  in memory made the same loops several times slower (a store-to-load chain per element).
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ INV_LN2 = 1.4426950408889634  # 1 / ln 2, rounded
 LN2_HI = 0.6931471805599453  # ln 2 rounded: k * LN2_HI is exact to the FMA's one rounding
 LN2_LO = 2.3190468138462996e-17  # ln 2 - LN2_HI, rounded
 SHIFTER = 6755399441055744.0  # 1.5 * 2**52: y + SHIFTER holds round(y) in its low bits
+# y + BIASED holds round(y) + 1023 in its low bits, so that for round(y) = k in [-1022, 1023]
+# the bits of y + BIASED shifted left by 52 are those of 2**k. Both round y alike: y + C
+# rounds as y for an integer C, unless y is half an odd integer, which y = d / ln 2 (d a
+# double, |y| < 2**11) never is (INV_LN2's odd part has 52 bits).
+BIASED = SHIFTER + 1023.0
 # exp(r) = 1 + r + r**2 / 2 + r**3 / 6 + r**4 P(r) on |r| <= ln(2) / 2: P the Chebyshev fit
 # of degree 8 to (exp(r) - 1 - r - r**2 / 2 - r**3 / 6) / r**4 (mpmath.chebyfit; 2**-60
 # relative in exp with the coefficients rounded), highest degree first, and 1/6 as the pair
@@ -120,42 +125,55 @@ def _vector_loop(context, builder, data, start, stop, step, body):
     return builder.add(start, builder.mul(count, ir.Constant(intp, step)))
 
 
-@intrinsic
-def vector_max(typingctx, x, start, stop, lanes):
-    """Fold ``x[start:]`` into `lanes` (4 vectors of 64 bytes, x's dtype) by maximum.
+def _make_vector_max(lowest):
+    """Make an intrinsic that folds ``x[start:]`` into `lanes` by maximum (and minimum).
 
-    Whole vectors only: returns the index where the rest begins. NaN entries are passed
-    over (an ordered comparison); a NaN shows later, in the sum.
+    `lanes` (x's dtype) holds 4 vectors of 64 bytes, the maxima, and with `lowest` 4 more,
+    the minima. Whole vectors only: returns the index where the rest begins. NaN entries
+    are passed over (an ordered comparison); a NaN shows later, in the sum.
     """
-    sig = types.intp(x, types.intp, types.intp, lanes)
 
-    def codegen(context, builder, signature, args):
-        data = context.make_array(signature.args[0])(context, builder, args[0]).data
-        acc = context.make_array(signature.args[3])(context, builder, args[3]).data
-        element = context.get_value_type(signature.args[0].dtype)
-        width = 64 // context.get_abi_sizeof(element)
-        vector = ir.VectorType(element, width).as_pointer()
-        intp = context.get_value_type(types.intp)
+    @intrinsic
+    def vector_max(typingctx, x, start, stop, lanes):
+        sig = types.intp(x, types.intp, types.intp, lanes)
 
-        def lane(u):
-            return builder.bitcast(builder.gep(acc, [ir.Constant(intp, u * width)]), vector)
+        def codegen(context, builder, signature, args):
+            data = context.make_array(signature.args[0])(context, builder, args[0]).data
+            acc = context.make_array(signature.args[3])(context, builder, args[3]).data
+            element = context.get_value_type(signature.args[0].dtype)
+            width = 64 // context.get_abi_sizeof(element)
+            vector = ir.VectorType(element, width).as_pointer()
+            intp = context.get_value_type(types.intp)
+            folds = (">", "<") if lowest else (">",)
 
-        regs = [
-            cgutils.alloca_once_value(builder, builder.load(lane(u), align=4)) for u in range(4)
-        ]
+            def lane(u):
+                return builder.bitcast(builder.gep(acc, [ir.Constant(intp, u * width)]), vector)
 
-        def body(at):
+            regs = [
+                cgutils.alloca_once_value(builder, builder.load(lane(u), align=4))
+                for u in range(4 * len(folds))
+            ]
+
+            def body(at):
+                for u in range(4):
+                    v = builder.load(builder.bitcast(at(u * width), vector), align=4)
+                    for f, op in enumerate(folds):
+                        reg = regs[4 * f + u]
+                        m = builder.load(reg)
+                        builder.store(builder.select(builder.fcmp_ordered(op, v, m), v, m), reg)
+
+            done = _vector_loop(context, builder, data, args[1], args[2], 4 * width, body)
             for u, reg in enumerate(regs):
-                v = builder.load(builder.bitcast(at(u * width), vector), align=4)
-                m = builder.load(reg)
-                builder.store(builder.select(builder.fcmp_ordered(">", v, m), v, m), reg)
+                builder.store(builder.load(reg), lane(u), align=4)
+            return done
 
-        done = _vector_loop(context, builder, data, args[1], args[2], 4 * width, body)
-        for u, reg in enumerate(regs):
-            builder.store(builder.load(reg), lane(u), align=4)
-        return done
+        return sig, codegen
 
-    return sig, codegen
+    return vector_max
+
+
+vector_max = _make_vector_max(False)
+vector_range = _make_vector_max(True)  # the maxima, then the minima (-inf included)
 
 
 def _make_vector_sum(compensate):
@@ -228,15 +246,16 @@ def exp_term(d, e, subnormal):
     ``-k LN2_LO + e`` (TwoSum), so the reduced argument is good to about 2**-105.
     ``exp(r + r_lo) = 1 + r + r**2 / 2 + r**3 / 6 + r**4 P(r) + r_lo (1 + r)``: ``1 + r``,
     ``r**2`` and ``r**3`` are the pairs ``h + h_lo``, ``sq + sq_lo`` and ``cube + cube_lo``
-    (the first two exact), ``h + sq / 2`` is added with TwoSum, so the roundings before
-    the last are those of parts below 0.008 (2**-61 each: about 1/100 ULP in all, with
-    the polynomial's 2**-60). With `subnormal`, ``2**k`` is applied in two steps, so that
-    a subnormal result is right too (rounded twice: within one ULP of 2**-1074). NaN stays
-    NaN.
+    (the first two exact), ``h + sq / 2`` is added with Fast2Sum (exact, as TwoSum: h is
+    at least 0.65 and sq / 2 at most 0.061, so h's binary exponent is the larger), so the
+    roundings before the last are those of parts below 0.008 (2**-61 each: about 1/100
+    ULP in all, with the polynomial's 2**-60). With `subnormal`, ``2**k`` is applied in
+    two steps, so that a subnormal result is right too (rounded twice: within one ULP of
+    2**-1074); without it, in one, from the bits of ``d / ln 2 + BIASED``, which needs
+    d at least SUBNORMAL (or below UNDER). NaN stays NaN.
     """
-    shifted = fma(d, INV_LN2, SHIFTER)
-    kf = shifted - SHIFTER
-    k = bits(shifted) - bits(SHIFTER)
+    shifted = fma(d, INV_LN2, BIASED)
+    kf = shifted - BIASED
     r, r_lo = two_sum(fma(-kf, LN2_HI, d), fma(-kf, LN2_LO, e))
     p = POLY[0]
     for c in POLY[1:]:
@@ -247,15 +266,18 @@ def exp_term(d, e, subnormal):
     cube_lo = fma(sq, r, -cube) + sq_lo * r
     h = 1.0 + r
     h_lo = (1.0 - h) + r  # exact: |r| < 1
-    a, a_lo = two_sum(h, 0.5 * sq)
+    half_sq = 0.5 * sq
+    a = h + half_sq  # Fast2Sum: the same a and a_lo as TwoSum, in three operations of six
+    a_lo = half_sq - (a - h)
     tiny = fma(cube_lo, SIXTH, fma(cube, SIXTH_LO, fma(sq * sq, p, fma(r, r_lo, r_lo))))
     small = (h_lo + 0.5 * sq_lo) + fma(cube, SIXTH, tiny)
     t = a + (a_lo + small)
     if subnormal:
+        k = bits(shifted) - bits(BIASED)
         half = k >> 1
         t = (t * from_bits((half + 1023) << 52)) * from_bits((k - half + 1023) << 52)
     else:
-        t = t * from_bits((k + 1023) << 52)
+        t = t * from_bits(bits(shifted) << 52)  # 2**k (see BIASED)
     return 0.0 if d < UNDER else t
 
 
@@ -266,14 +288,13 @@ def exp_single(d):
     d is clamped to FLOOR_SINGLE (results that vanish in float32), so 2**k is normal.
     """
     d = FLOOR_SINGLE if d < FLOOR_SINGLE else d
-    shifted = fma(d, INV_LN2, SHIFTER)
-    kf = shifted - SHIFTER
-    k = bits(shifted) - bits(SHIFTER)
+    shifted = fma(d, INV_LN2, BIASED)
+    kf = shifted - BIASED
     r = fma(-kf, LN2_HI, d)
     p = POLY_SINGLE[0]
     for c in POLY_SINGLE[1:]:
         p = fma(p, r, c)
-    return (1.0 + fma(r * r, p, r)) * from_bits((k + 1023) << 52)
+    return (1.0 + fma(r * r, p, r)) * from_bits(bits(shifted) << 52)  # 2**k (see BIASED)
 
 
 @nb.njit(inline="always", error_model="numpy")
@@ -282,3 +303,15 @@ def shift(v, m):
     d = v - m
     b_virtual = d - v
     return d, (v - (d - b_virtual)) - (m + b_virtual)
+
+
+@nb.njit(inline="always", error_model="numpy")
+def shift_ordered(v, m):
+    """``d + e == v - m`` exactly where v's binary exponent is at most m's (or m is 0).
+
+    Fast2Sum of ``-m + v``: three operations instead of six, and the same ``d`` and
+    ``e`` as :func:`shift` wherever it applies (the error of a rounded sum is unique).
+    :func:`softmax_lib._passes.row_bounds` tells the rows where every entry qualifies.
+    """
+    d = v - m
+    return d, v - (d + m)

@@ -53,6 +53,17 @@ def test_the_kernel_constants_are_what_their_comments_say():
     assert f.LN2_HI == float(ln2)
     assert f.LN2_LO == float(ln2 - mpmath.mpf(f.LN2_HI))
     assert f.SHIFTER == 1.5 * 2**52
+    # BIASED rounds d / ln 2 as SHIFTER does, ties apart: d * INV_LN2 is an odd multiple of
+    # a power of two at least INV_LN2's odd part (2**51 or more), never half an odd integer
+    # below 2**50 in magnitude; and the low 12 bits of round(y) + BIASED are k + 1023.
+    assert f.BIASED == f.SHIFTER + 1023
+    mantissa, _ = math.frexp(f.INV_LN2)
+    odd = int(mantissa * 2**53)
+    while odd % 2 == 0:
+        odd //= 2
+    assert odd >= 2**51
+    for k in (-1022, -700, -1, 0, 1, 1023):
+        assert (np.float64(k + f.BIASED).view(np.int64) << 52) == np.float64(2.0**k).view(np.int64)
     assert float(mpmath.exp(f.UNDER)) == 0.0 < float(mpmath.exp(f.UNDER + 0.1))
     assert float(mpmath.exp(f.SUBNORMAL)) >= 2.0**-1022 > float(mpmath.exp(f.SUBNORMAL - 0.2))
     assert f.SIXTH == float(mpmath.mpf(1) / 6)
@@ -70,6 +81,19 @@ def test_the_kernel_constants_are_what_their_comments_say():
             exact = mpmath.exp(r)
             worst = max(worst, abs(approx - exact) / exact)
         assert worst <= bound, (len(poly), worst)
+
+
+def test_the_exp_adds_one_plus_r_and_half_its_square_by_fast2sum():
+    # exp_term adds h = 1 + r and r**2 / 2 with Fast2Sum, exact (as TwoSum) where h's
+    # binary exponent is at least that of r**2 / 2: |r| <= ln(2) / 2 (and a hair more, the
+    # reduction's k being rounded) keeps h at least 0.65 and r**2 / 2 at most 0.061.
+    reach = math.log(2) / 2 + 1e-12
+    for r in np.linspace(-reach, reach, 2001):
+        h, half_sq = 1.0 + r, 0.5 * (r * r)
+        assert h >= 0.65 and half_sq <= 0.061
+        assert math.frexp(h)[1] >= math.frexp(half_sq)[1]
+        a = h + half_sq
+        assert mpmath.mpf(a) + mpmath.mpf(half_sq - (a - h)) == mpmath.mpf(h) + half_sq
 
 
 def test_the_kernels_record_the_hash_of_their_helpers():
@@ -435,6 +459,83 @@ def test_subnormal_terms_keep_the_bounds(n):
     for name in ("log_softmax", "logsumexp"):
         fn, reference = FUNCTIONS[name]
         assert st.ulp_error(fn(x), reference(x)).max() <= BOUNDS[np.float64][name], name
+
+
+def test_rows_without_subnormal_terms_take_one_scaling_with_the_same_bits():
+    # exp_terms scales by 2**k in one step where the maximum's pass (row_bounds) found no
+    # entry below m + SUBNORMAL, in two steps elsewhere: the same results on normal terms.
+    from softmax_lib import _passes, _simd
+
+    rng = np.random.default_rng(37)
+    x = np.concatenate([-rng.exponential(3.0, 1500), rng.uniform(_simd.SUBNORMAL, 0.0, 500)])
+    one, two = np.empty_like(x), np.empty_like(x)
+    _passes.exp_terms(x, 0.0, one, False, False)
+    _passes.exp_terms(x, 0.0, two, True, False)
+    np.testing.assert_array_equal(one, two)
+    lanes = np.empty(64)
+    for n in (3, 40, 1000):  # the vector loop and the rest after it
+        for at in (0, n - 1):
+            row = rng.uniform(-5.0, 0.0, n)
+            row[n // 2] = 3.0
+            assert _passes.row_bounds(row, lanes)[:2] == (3.0, False)
+            for low, subnormal in (
+                (3.01 + _simd.SUBNORMAL, False),
+                (-706.0, True),
+                (-np.inf, True),
+            ):
+                row[at] = low
+                assert _passes.row_bounds(row, lanes)[:2] == (3.0, subnormal), (n, at, low)
+
+
+def test_rows_whose_entries_are_no_larger_in_exponent_than_the_maximum_shift_by_fast2sum():
+    # row_bounds lets exp_terms and subtract split x - m with Fast2Sum (three operations
+    # instead of TwoSum's six) where every entry's binary exponent is at most the maximum's:
+    # then d and e are the same, so are the terms and log-softmax's entries.
+    from softmax_lib import _passes
+
+    rng = np.random.default_rng(39)
+    lanes = np.empty(64)
+    for m, low, ordered in [
+        (3.0, -3.99, True),
+        (3.0, -4.0, False),  # |low| = 2**2: one binary exponent more than 3's
+        (-3.0, -3.99, True),
+        (-3.0, -4.0, False),
+        (0.75, -0.99, True),
+        (0.75, -1.0, False),
+        (1e-300, -1e-300, True),
+        (0.0, -0.5, True),
+        (0.0, -1.0, False),
+        (700.0, 5.0, True),
+    ]:
+        row = np.concatenate([rng.uniform(low, m, 997), [m, low]])
+        got = _passes.row_bounds(row, lanes)
+        assert got == (m, False, ordered), (m, low)
+        if not ordered:
+            continue
+        one, two = np.empty_like(row), np.empty_like(row)
+        _passes.exp_terms(row, m, one, False, True)
+        _passes.exp_terms(row, m, two, False, False)
+        np.testing.assert_array_equal(one, two)
+        _passes.subtract(row, m, 0.25, one, True)
+        _passes.subtract(row, m, 0.25, two, False)
+        np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_a_long_row_looks_for_subnormal_terms_against_the_whole_rows_maximum(name, monkeypatch):
+    # A segment whose entries all lie 708.8 to 709.4 below the row's maximum has no entry
+    # far below its own maximum: whether terms may be subnormal is decided from the lowest
+    # entry of every segment against the row's maximum, not segment by segment (one scaling
+    # by 2**k, k = -1023, would make those terms 0).
+    monkeypatch.setattr(_dispatch, "SEGMENT", 1000)
+    fn, reference = FUNCTIONS[name]
+    rng = np.random.default_rng(38)
+    x = rng.uniform(-5.0, 0.0, size=(1, 2500))
+    x[0, 0] = 0.0
+    x[0, 2000:] = rng.uniform(-709.4, -708.8, size=500)  # the third segment: subnormal terms
+    if name == "softmax":
+        assert (reference(x)[0, 2000:] < 2.0**-1022).all()
+    assert st.ulp_error(fn(x), reference(x)).max() <= BOUNDS[np.float64][name]
 
 
 def test_float32_softmax_rows_longer_than_the_row_buffer():

@@ -84,7 +84,7 @@ from softmax_lib._simd import (
 )
 
 KEEP_SINGLE = 4096  # float32 softmax keeps a row's terms (float64 scratch) up to this length
-HELPERS = "b49a2176334f0c7b"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
+HELPERS = "7fe164f1908e9d93"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
 
 
 @compile_kernel()

@@ -42,9 +42,10 @@ def exp_terms(x, m, t, subnormal, ordered):
 
     The two-step scaling of `exp_term` (`subnormal`) is for rows that may have subnormal
     terms, which :func:`row_bounds` tells from the row's lowest entry at no cost to this
-    pass; the other rows take one scaling, six fewer vector instructions of about seventy
-    per eight terms, with the same results (both scalings are exact on normal terms).
-    `ordered` rows (see `row_bounds`) shift with Fast2Sum, three fewer, the same results.
+    pass; the other rows take one scaling, about seven fewer vector instructions of about
+    seventy per eight terms on AVX-512, with the same results (both scalings are exact on
+    normal terms). `ordered` rows (see `row_bounds`) shift with Fast2Sum, three fewer, the
+    same results. Short rows (`SHORT`) and the online kernel always take both safe paths.
     """
     if subnormal:
         for i in range(x.shape[0]):
@@ -84,9 +85,10 @@ def row_max(x, lanes):
 def row_range(x, lanes):
     """Return the maximum of the 1-D `x` (as `row_max`) and, for float64, its lowest entry.
 
-    One pass (`lanes`: 512 bytes of x's dtype), -inf included, NaN passed over (+inf if
-    every entry is NaN). float32 rows, whose `exp` clamps, take `row_max` on the first half
-    of `lanes` (every lane it is given is folded), and their maximum stands for the lowest.
+    One pass (`lanes`: 512 bytes of x's dtype), -inf included, NaN passed over (a row of
+    NaN only gives -inf for the maximum, as `row_max`, and +inf for the lowest). float32
+    rows, whose `exp` clamps, take `row_max` on the first half of `lanes` (every lane it
+    is given is folded), and their maximum stands for the lowest.
     """
     if is_single(x):
         m = row_max(x, lanes[: lanes.shape[0] // 2])
@@ -109,13 +111,15 @@ def row_range(x, lanes):
 def row_bounds(x, lanes):
     """Return the maximum m of the 1-D `x` and how its terms ``exp(x_i - m)`` may be computed.
 
-    `subnormal`: whether an entry (-inf included) lies below ``m + SUBNORMAL`` (then
-    `exp_terms` scales in two steps); ``low - m`` is rounded by far less than SUBNORMAL's
-    margin (0.09). `ordered`: whether every entry's binary exponent is at most m's, so
-    that ``x_i - m`` may be split by Fast2Sum: every entry lies in [low, m], so
-    ``|x_i| < 2**E`` with ``|m|`` in ``[2**(E - 1), 2**E)`` holds for all if it holds for
-    low (and for m). float32 rows: False, False (their `exp` clamps, their shift is
-    exact). See `row_range` for `lanes`. Returns ``(m, subnormal, ordered)``.
+    `subnormal`: whether ``fl(low - m)`` lies below SUBNORMAL (then `exp_terms` scales in
+    two steps); rounding is monotone, so otherwise every ``fl(x_i - m)`` is at least
+    SUBNORMAL, where one step is exact (see `exp_term`). `ordered`: whether every entry's
+    binary exponent is at most m's, so that ``x_i - m`` may be split by Fast2Sum: every
+    entry lies in [low, m], so ``|x_i| < 2**E`` with ``|m|`` in ``[2**(E - 1), 2**E)``
+    holds for all if it holds for low (and for m). For m = 0 (frexp gives E = 0) the test
+    reads ``|low| < 1``, stricter than needed: ``x_i - 0`` is exact. float32 rows: False,
+    False (their `exp` clamps, their shift is exact). See `row_range` for `lanes`.
+    Returns ``(m, subnormal, ordered)``.
     """
     m, low = row_range(x, lanes)
     if is_single(x):
@@ -226,7 +230,8 @@ def subtract(x, m, log_s, o, ordered):
     float32: x_i - m in float64 is exact when the binary exponents of x_i and m differ by
     at most 29 (24 + 29 = 53 bits); beyond that it is rounded, by at most 2**-53
     relative, far below half a float32 ULP, so the rounding when o[i] is stored dominates.
-    float64: `ordered` (see `row_bounds`) shifts with Fast2Sum, the same d and e.
+    float64: `ordered` (see `row_bounds`) shifts with Fast2Sum, the same d and, for finite
+    d, the same e (up to the sign of a zero; see `shift_ordered`).
     """
     if is_single(x):
         for i in range(x.shape[0]):

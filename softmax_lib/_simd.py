@@ -38,8 +38,9 @@ LN2_LO = 2.3190468138462996e-17  # ln 2 - LN2_HI, rounded
 SHIFTER = 6755399441055744.0  # 1.5 * 2**52: y + SHIFTER holds round(y) in its low bits
 # y + BIASED holds round(y) + 1023 in its low bits, so that for round(y) = k in [-1022, 1023]
 # the bits of y + BIASED shifted left by 52 are those of 2**k. Both round y alike: y + C
-# rounds as y for an integer C, unless y is half an odd integer, which y = d / ln 2 (d a
-# double, |y| < 2**11) never is (INV_LN2's odd part has 52 bits).
+# rounds as y for an integer C, unless y is half an odd integer, which the exact product
+# y = d * INV_LN2 of the FMA (d a double, |y| < 2**50) never is: INV_LN2's odd part has 52
+# bits, so y's has at least 52 too. Larger |d| lie far below UNDER, where the result is 0.
 BIASED = SHIFTER + 1023.0
 # exp(r) = 1 + r + r**2 / 2 + r**3 / 6 + r**4 P(r) on |r| <= ln(2) / 2: P the Chebyshev fit
 # of degree 8 to (exp(r) - 1 - r - r**2 / 2 - r**3 / 6) / r**4 (mpmath.chebyfit; 2**-60
@@ -251,8 +252,11 @@ def exp_term(d, e, subnormal):
     roundings before the last are those of parts below 0.008 (2**-61 each: about 1/100
     ULP in all, with the polynomial's 2**-60). With `subnormal`, ``2**k`` is applied in
     two steps, so that a subnormal result is right too (rounded twice: within one ULP of
-    2**-1074); without it, in one, from the bits of ``d / ln 2 + BIASED``, which needs
-    d at least SUBNORMAL (or below UNDER). NaN stays NaN.
+    2**-1074); without it, in one, from the bits of ``fl(d * INV_LN2 + BIASED)``, which
+    is exact for k >= -1022 (d above about -708.74; the callers ask for d >= SUBNORMAL, or
+    below UNDER). Below that, one step returns garbage (-inf or 0), not a slightly wrong
+    value: the callers' test, :func:`softmax_lib._passes.row_bounds` and its copy in
+    :func:`softmax_lib._segments.segmented_row`, must hold. NaN stays NaN.
     """
     shifted = fma(d, INV_LN2, BIASED)
     kf = shifted - BIASED
@@ -309,8 +313,11 @@ def shift(v, m):
 def shift_ordered(v, m):
     """``d + e == v - m`` exactly where v's binary exponent is at most m's (or m is 0).
 
-    Fast2Sum of ``-m + v``: three operations instead of six, and the same ``d`` and
-    ``e`` as :func:`shift` wherever it applies (the error of a rounded sum is unique).
+    Fast2Sum of ``-m + v``: three operations instead of six, and, for finite d, the same
+    ``d`` and ``e`` as :func:`shift` wherever it applies (the error of a rounded sum is
+    unique), up to the sign of a zero e. Where ``v - m`` overflows, e is inf (shift's
+    NaN): such rows are `subnormal` ones, whose terms take :func:`shift`, and a d of -inf
+    is the output of log-softmax whatever e is.
     :func:`softmax_lib._passes.row_bounds` tells the rows where every entry qualifies.
     """
     d = v - m

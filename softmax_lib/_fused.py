@@ -83,7 +83,9 @@ from softmax_lib._simd import (
     vector_sum_plain,
 )
 
-KEEP_SINGLE = 4096  # float32 softmax keeps a row's terms (float64 scratch) up to this length
+# float32 softmax keeps a row's terms (float64 scratch, 512 KiB) up to this length; it is not
+# below _dispatch.SEGMENT, so longer rows come in segments, whose terms are computed again.
+KEEP_SINGLE = 65536
 HELPERS = "7fe164f1908e9d93"  # sha256 of _simd.py and _passes.py, 16 hex digits: see above
 
 

@@ -540,13 +540,22 @@ def test_a_long_row_looks_for_subnormal_terms_against_the_whole_rows_maximum(nam
 
 def test_float32_softmax_rows_longer_than_the_row_buffer():
     # float32 softmax keeps a row's terms (float64) up to KEEP_SINGLE entries; longer rows
-    # compute them again in the last pass, from one block of scratch.
+    # compute them again in the last pass, from one block of scratch. KEEP_SINGLE is not
+    # below SEGMENT, so the public function sends such rows to the segments (which compute
+    # them again too): the kernel's own branch is called directly here as well.
+    from softmax_lib import _dispatch
     from softmax_lib import _fused as f
 
+    assert f.KEEP_SINGLE >= _dispatch.SEGMENT
     rng = np.random.default_rng(35)
     for n in (f.KEEP_SINGLE, f.KEEP_SINGLE + 1, f.KEEP_SINGLE + f.BLOCK + 7):
         x = (rng.normal(size=(2, n)) * 6).astype(np.float32)
-        assert st.ulp_error(sl.softmax(x), st.reference_softmax(x)).max() <= 0.51, n
+        exact = st.reference_softmax(x)
+        assert st.ulp_error(sl.softmax(x), exact).max() <= 0.51, n
+        if n > f.KEEP_SINGLE:
+            out, bad = np.empty_like(x), np.zeros(2, dtype=bool)
+            assert f.softmax_rows(x, out, np.empty((1, f.BLOCK)), bad) == 0
+            assert st.ulp_error(out, exact).max() <= 0.51, n
 
 
 def test_kernel_adds_the_tiny_lanes_together_before_the_maximum_lane():

@@ -96,7 +96,8 @@ def softmax_rows(x, out, terms, bad):
     Rows left to the NumPy path are flagged in `bad`. `terms` holds a row's terms until
     their sum is known for float32 rows (float64 ones use `out` itself): one float64 row,
     reused for every row, or, for rows longer than KEEP_SINGLE, one block: their terms
-    are computed again in the last pass (cheaper than memory the size of the input).
+    are computed again in the last pass (cheaper than memory the size of the input). The
+    public functions send no such row here (they are longer than SEGMENT: see KEEP_SINGLE).
     """
     rows, n = x.shape
     flagged = 0
